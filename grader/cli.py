@@ -1,0 +1,215 @@
+"""The `grader` command: a thin layer over the functions that do the work.
+
+Exit codes: 0 when the job completed (whatever the score), 1 when `validate` finds a problem,
+2 for a usage mistake (unknown assignment, bad path or flag), 3 when the course itself is broken.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .course import Assignment, Course, CourseError
+from .formats import terminal
+from .grading import GradingError, grade_submission
+from .results import GradeReport
+from .spec import SpecError
+
+
+class Exit(IntEnum):
+    OK = 0
+    CHECKS_FAILED = 1
+    USAGE = 2
+    COURSE_BROKEN = 3
+
+
+app = typer.Typer(
+    name="grader",
+    help=(
+        "Grade parallel-programming assignments: correctness of CPU and GPU code, and measured speedup.\n\n"
+        "Students: `grader test a1` runs the public tests on your code.\n"
+        "TAs: `grader grade a1 --submission DIR --json out.json` grades with the hidden tests.\n"
+        "Instructors: `grader validate` proves every assignment's solution gets full marks and its stub zero."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+def _console(stderr: bool = False) -> Console:
+    """Rich console; logs and CI (not a terminal) get 120 columns instead of rich's default 80."""
+    probe = Console(stderr=stderr)
+    return probe if probe.is_terminal else Console(stderr=stderr, width=120)
+
+
+console = _console()
+err_console = _console(stderr=True)
+
+CourseOpt = Annotated[
+    Optional[Path],
+    typer.Option("--course", help="course checkout holding assignments/ (default: found from the current folder)"),
+]
+GpuOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--gpu",
+        help="GPU backend: auto (default), cuda (real GPU), cudasim (numba's CUDA simulator, correctness only), none",
+        envvar="PARLAB_GPU",
+        show_envvar=True,
+    ),
+]
+SelectOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--select", "-s", metavar="TASK[.PART[.KIND]]",
+        help="only these rubric lines, e.g. -s fourier.cpu or -s '*.*.correctness' (repeatable)",
+    ),
+]  # fmt: skip
+JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="also write the results as JSON to this file")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="show every test, not just one row per rubric line")]
+
+
+def fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
+    err_console.print(Text(f"error: {message}", style="bold red"))
+    return typer.Exit(int(code))
+
+
+def _course(path: Path | None) -> Course:
+    try:
+        return Course.locate(path)
+    except CourseError as exc:
+        raise fail(str(exc)) from None
+
+
+def _assignment(course: Course, ident: str) -> Assignment:
+    try:
+        return course.resolve(ident)
+    except CourseError as exc:
+        raise fail(str(exc)) from None
+    except SpecError as exc:
+        raise fail(str(exc), Exit.COURSE_BROKEN) from None
+
+
+def _grade_and_show(
+    assignment: Assignment, submission: Path, *, hidden: bool, gpu: str | None, select, json_path, verbose: bool
+) -> GradeReport:
+    what = "public and hidden tests" if hidden else "public tests"
+    try:
+        with console.status(f"{assignment.id}: running {what} on {submission} …"):
+            report = grade_submission(assignment, submission, hidden=hidden, gpu=gpu, select=select)
+    except GradingError as exc:
+        raise fail(str(exc), Exit.USAGE if "needs the course repository" in str(exc) else Exit.COURSE_BROKEN) from None
+    terminal.render(report, console, verbose=verbose)
+    if json_path is not None:
+        report.write_json(json_path)
+        console.print(Text(f"results written to {json_path}", style="dim"))
+    return report
+
+
+@app.command("list")
+def list_assignments(course: CourseOpt = None) -> None:
+    """List the course's assignments with their titles and points."""
+    c = _course(course)
+    table = Table(show_edge=False)
+    for col in ("id", "title", "tasks", "points"):
+        table.add_column(col)
+    for folder in c.assignment_folders():
+        try:
+            a = c.load(folder)
+        except SpecError as exc:
+            table.add_row(folder.name, Text(f"broken spec: {exc}", style="red"), "", "")
+            continue
+        tasks = ", ".join(f"{t.name} ({'/'.join(p.value for p in t.parts)})" for t in a.spec.tasks)
+        table.add_row(a.id, a.spec.title, tasks, f"{a.spec.max_score:g}")
+    console.print(table)
+
+
+@app.command("test")
+def test(
+    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    submission: Annotated[
+        Optional[Path], typer.Option("--submission", help="folder with your module (default: the assignment folder)")
+    ] = None,
+    select: SelectOpt = None,
+    gpu: GpuOpt = None,
+    json_path: JsonOpt = None,
+    verbose: VerboseOpt = False,
+    course: CourseOpt = None,
+) -> None:
+    """Run the public tests on your code: correctness, and speedup measured on this machine.
+
+    Example: grader test a1            (your code in assignments/a1_*/)
+             grader test a1 -s fourier.cpu -v
+    """
+    a = _assignment(_course(course), assignment)
+    _grade_and_show(a, submission or a.folder, hidden=False, gpu=gpu, select=select, json_path=json_path, verbose=verbose)
+
+
+@app.command("grade")
+def grade(
+    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    submission: Annotated[Path, typer.Option("--submission", help="folder holding the student's module")],
+    json_path: JsonOpt = None,
+    select: SelectOpt = None,
+    gpu: GpuOpt = None,
+    verbose: VerboseOpt = False,
+    course: CourseOpt = None,
+) -> None:
+    """Grade a submission with the public and hidden tests (course repository only).
+
+    Exits 0 whenever grading completed, whatever the score; a submission that is missing, does
+    not import or crashes gets zero for the affected tests and the rest are still graded.
+
+    Example: grader grade a1 --submission solutions/a1_speedup --json results/a1.json
+    """
+    a = _assignment(_course(course), assignment)
+    _grade_and_show(a, submission, hidden=True, gpu=gpu, select=select, json_path=json_path, verbose=verbose)
+
+
+@app.command("validate")
+def validate(
+    assignments: Annotated[Optional[list[str]], typer.Argument(help="assignments to check (default: all)")] = None,
+    gpu: GpuOpt = None,
+    course: CourseOpt = None,
+) -> None:
+    """Check assignments end to end: spec, stub/solution API, points, full marks for the solution, zero for the stub."""
+    from .validate import validate_assignment
+
+    c = _course(course)
+    if assignments:
+        chosen = [_assignment(c, ident) for ident in assignments]
+    else:
+        chosen = []
+        for folder in c.assignment_folders():
+            try:
+                chosen.append(c.load(folder))
+            except SpecError as exc:
+                raise fail(str(exc), Exit.CHECKS_FAILED) from None
+    all_ok = True
+    for a in chosen:
+        with console.status(f"validating {a.id} …") as status:
+            result = validate_assignment(a, gpu=gpu, progress=lambda msg: status.update(msg + " …"))
+        table = Table(title=f"{a.id} · {a.spec.title}", show_edge=False, title_justify="left")
+        table.add_column("check")
+        table.add_column("result")
+        table.add_column("detail", overflow="fold")
+        for check in result.checks:
+            table.add_row(check.name, Text("ok" if check.ok else "FAILED", style="green" if check.ok else "bold red"), check.detail)
+        console.print(table)
+        all_ok &= result.ok
+    if not all_ok:
+        raise typer.Exit(int(Exit.CHECKS_FAILED))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Machine facts the grade depends on: usable CPU cores and the GPU backend.
+
+The backend is decided once, in the parent, and handed to the worker through its environment:
+- ``cuda``: a real NVIDIA GPU (numba.cuda kernels on CuPy arrays);
+- ``cudasim``: numba's CUDA simulator (kernels run as Python threads on NumPy arrays), which checks
+  correctness anywhere but says nothing about speed;
+- ``none``: no way to run kernels; GPU tests are deferred.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from typing import Literal
+
+from .results import Machine
+
+Backend = Literal["cuda", "cudasim", "none"]
+BACKENDS: tuple[str, ...] = ("cuda", "cudasim", "none")
+BACKEND_ENV = "PARLAB_GPU"  # force a backend: cuda | cudasim | none
+CORES_ENV = "PARLAB_CORES"  # cap the cores the grader uses (e.g. to grade as a 2-core runner would)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (affinity and cgroup cpusets respected), capped by PARLAB_CORES."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    cap = os.environ.get(CORES_ENV)
+    if cap and cap.isdigit() and int(cap) > 0:
+        cores = min(cores, int(cap))
+    return max(cores, 1)
+
+
+def _cuda_gpu_name() -> str | None:
+    """Name of the first NVIDIA GPU, without importing numba (which would pin the simulator choice)."""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return None
+    try:
+        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    first = out.stdout.strip().splitlines()[:1]
+    if out.returncode != 0 or not first or not first[0].startswith("GPU"):
+        return None
+    return first[0].split(":", 1)[1].split("(UUID")[0].strip()
+
+
+def _simulator_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("numba_cuda") is not None or importlib.util.find_spec("numba.cuda") is not None
+
+
+def choose_backend(requested: str | None = None) -> tuple[Backend, str]:
+    """Pick the GPU backend: the request (flag or PARLAB_GPU) if given, else cuda > cudasim > none."""
+    requested = (requested or os.environ.get(BACKEND_ENV) or "auto").lower()
+    if requested not in (*BACKENDS, "auto"):
+        raise ValueError(f"unknown GPU backend {requested!r}: choose auto, cuda, cudasim or none")
+    name = _cuda_gpu_name() if requested in ("auto", "cuda") else None
+    if requested == "cuda":
+        if name is None:
+            raise ValueError("GPU backend 'cuda' requested but no NVIDIA GPU is visible (nvidia-smi -L)")
+        return "cuda", name
+    if requested == "auto" and name is not None:
+        return "cuda", name
+    if requested in ("auto", "cudasim") and _simulator_available():
+        return "cudasim", ""
+    if requested == "cudasim":
+        raise ValueError("GPU backend 'cudasim' requested but numba-cuda is not installed")
+    return "none", ""
+
+
+def describe_machine(backend: Backend, gpu_name: str = "") -> Machine:
+    return Machine(cores=usable_cores(), gpu=backend, hostname=socket.gethostname(), gpu_name=gpu_name)
+
+
+def worker_environment(backend: Backend, cores: int) -> dict[str, str]:
+    """Environment variables that make the worker see exactly this machine."""
+    env = {BACKEND_ENV: backend, CORES_ENV: str(cores), "NUMBA_NUM_THREADS": str(cores)}
+    if backend == "cudasim":
+        env["NUMBA_ENABLE_CUDASIM"] = "1"
+    else:
+        env["NUMBA_ENABLE_CUDASIM"] = "0"
+    return env

@@ -1,0 +1,92 @@
+"""The table students and TAs read in a terminal: one row per rubric line, then what to fix."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..results import GradeReport, Status, TestRecord
+
+STATUS_STYLE = {
+    "passed": "green",
+    "partial": "yellow",
+    "failed": "red",
+    "error": "red",
+    "timeout": "red",
+    "deferred": "cyan",
+}
+KIND_LABEL = {"correctness": "correctness", "performance": "speedup"}
+
+
+def _points(score: float, max_score: float, deferred: bool) -> str:
+    return f"–/{max_score:g}" if deferred else f"{score:.1f}/{max_score:g}"
+
+
+def bucket_status(records: list[TestRecord]) -> str:
+    """One word for a rubric line made of several tests."""
+    statuses = {r.status for r in records}
+    if statuses == {Status.deferred}:
+        return "deferred"
+    if statuses <= {Status.passed, Status.deferred}:
+        return "passed"
+    for bad in (Status.timeout, Status.error):
+        if statuses == {bad}:
+            return bad.value
+    earned = sum(r.score for r in records)
+    return "partial" if earned > 0 else "failed"
+
+
+def _detail(records: list[TestRecord]) -> str:
+    for r in records:
+        if r.status not in (Status.passed, Status.deferred) and r.message:
+            return r.message
+    for r in records:
+        if r.message:
+            return r.message
+    return ""
+
+
+def render(report: GradeReport, console: Console, *, verbose: bool = False) -> None:
+    kind = "all tests" if report.visibility == "all" else "public tests"
+    console.print(
+        Text.assemble(
+            (f"{report.assignment}", "bold"),
+            f" · {report.title} · {kind} · submission {report.submission}",
+        )
+    )
+    console.print(Text(report.machine.describe(), style="dim"))
+    for err in report.errors:
+        console.print(Text(f"! {err}", style="bold red"))
+    table = Table(show_edge=False, pad_edge=False, expand=False)
+    for col in ("task", "part", "check", "status", "points", "detail"):
+        table.add_column(col, justify="right" if col == "points" else "left", overflow="fold")
+    for (task, part, kind_), records in report.by_bucket().items():
+        status = bucket_status(records)
+        score = sum(r.score for r in records)
+        max_score = sum(r.max_score for r in records)
+        detail = _detail(records)
+        if len(records) > 1:
+            n_ok = sum(r.status is Status.passed for r in records)
+            prefix = f"{n_ok}/{len(records)} tests passed"
+            detail = f"{prefix}; {detail}" if detail and status != "passed" else prefix
+        table.add_row(
+            task,
+            "—" if part == "python" else part,
+            KIND_LABEL.get(kind_, kind_),
+            Text(status, style=STATUS_STYLE.get(status, "")),
+            _points(score, max_score, status == "deferred"),
+            detail,
+        )
+        if verbose:
+            for r in records:
+                label = f"· {r.name}" + (" (hidden)" if r.visibility == "hidden" else "")
+                table.add_row(
+                    "", "", "", Text(r.status.value, style=STATUS_STYLE[r.status.value]),
+                    _points(r.score, r.max_score, r.status is Status.deferred),
+                    Text(f"{label}: {r.message}" if r.message else label, style="dim"),
+                )  # fmt: skip
+    deferred = f" (+{report.deferred_points:g} deferred)" if report.deferred_points else ""
+    table.add_section()
+    table.add_row("total", "", "", "", Text(f"{report.score:.1f}/{report.gradable_max:g}", style="bold"), deferred)
+    console.print(table)

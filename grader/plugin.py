@@ -1,0 +1,348 @@
+"""The pytest plugin that turns assignment tests into graded result records.
+
+Loaded with ``-p grader.plugin`` in the grading worker, it is active only when
+``--parlab-assignment`` is given. It:
+
+- validates every test's ``grade`` marker against the spec (unknown task, part or kind is a usage
+  error that names the test);
+- provides fixtures: ``impl`` (the submission's module, imported by path, fresh per run, nothing
+  left on ``sys.path``), ``reference`` (the released module with the staff serial references),
+  ``spec``, ``cores``, ``gpu`` and ``grading`` (partial credit and metrics);
+- makes one `TestRecord` per test and sends it over the result channel.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from .channel import ChannelWriter
+from .devices import BACKEND_ENV, usable_cores
+from .results import Status, TestRecord
+from .spec import AssignmentSpec, load_spec
+from .testkit import KINDS, Deferred, Grading
+from .gpu import GpuContext
+
+MESSAGE_LIMIT = 600
+RECORD_KEY = pytest.StashKey[dict]()
+
+
+class SubmissionError(Exception):
+    """The submission's module cannot be used at all (missing, syntax error, raised on import)."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("parlab", "parlab grading")
+    group.addoption("--parlab-assignment", metavar="DIR", help="assignment folder (holds assignment.toml)")
+    group.addoption("--parlab-submission", metavar="DIR", help="folder holding the student's module")
+    group.addoption(
+        "--parlab-select",
+        action="append",
+        default=[],
+        metavar="TASK[.PART[.KIND]]",
+        help="grade only matching rubric lines, e.g. fourier, fourier.cpu, *.*.correctness (repeatable)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "grade(task, part='python', kind='correctness', points=1): the rubric line a test earns points for"
+    )
+    folder = config.getoption("--parlab-assignment")
+    if not folder:
+        return
+    state = _State(Path(folder), Path(config.getoption("--parlab-submission") or folder))
+    config.stash[_STATE] = state
+
+
+class _State:
+    def __init__(self, assignment: Path, submission: Path) -> None:
+        self.assignment = assignment.resolve()
+        self.submission = submission.resolve()
+        self.spec: AssignmentSpec = load_spec(self.assignment)
+        self.channel = ChannelWriter()
+        self.modules: dict[str, ModuleType | SubmissionError] = {}
+        self.records: list[TestRecord] = []
+
+
+_STATE = pytest.StashKey[_State]()
+
+
+def _state(config: pytest.Config) -> _State | None:
+    return config.stash.get(_STATE, None)
+
+
+# --------------------------------------------------------------------------- collection
+
+
+def _grade_marker(item: pytest.Item, spec: AssignmentSpec) -> dict:
+    marker = item.get_closest_marker("grade")
+    where = f"{item.nodeid}"
+    if marker is None:
+        raise pytest.UsageError(f"{where}: every graded test needs @grade(task, part, kind, points)")
+    if marker.args:
+        raise pytest.UsageError(f"{where}: pass grade() arguments by keyword")
+    meta = dict(marker.kwargs)
+    task, part, kind = meta.get("task"), meta.get("part", "python"), meta.get("kind", "correctness")
+    points = meta.get("points", 1.0)
+    try:
+        spec.part(task, part)
+    except (KeyError, ValueError):
+        known = ", ".join(f"{t}.{p}" for (t, p, _k) in spec.buckets())
+        raise pytest.UsageError(f"{where}: grade(task={task!r}, part={part!r}) is not in the spec (known: {known})") from None
+    if kind not in KINDS:
+        raise pytest.UsageError(f"{where}: grade(kind={kind!r}) must be one of {', '.join(KINDS)}")
+    if (task, part, kind) not in spec.buckets():
+        raise pytest.UsageError(f"{where}: the spec gives {task}.{part} no {kind} points")
+    if not isinstance(points, (int, float)) or points < 0:
+        raise pytest.UsageError(f"{where}: grade(points={points!r}) must be a number >= 0")
+    return {"task": task, "part": part, "kind": kind, "points": float(points)}
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = _state(config)
+    if state is None:
+        return
+    patterns = config.getoption("--parlab-select")
+    keep, drop = [], []
+    for item in items:
+        meta = _grade_marker(item, state.spec)
+        meta["visibility"] = "public" if item.path.resolve().is_relative_to(state.assignment) else "hidden"
+        meta["name"] = item.name
+        item.stash[RECORD_KEY] = meta
+        (keep if selected(meta, patterns) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def selected(meta: dict, patterns: list[str]) -> bool:
+    """Does a test's (task, part, kind) match any TASK[.PART[.KIND]] pattern? No patterns: all do."""
+    if not patterns:
+        return True
+    values = (meta["task"], meta["part"], meta["kind"])
+    for pattern in patterns:
+        pieces = pattern.split(".")
+        if all(fnmatch.fnmatchcase(v, p) for v, p in zip(values, pieces)):
+            return True
+    return False
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = _state(session.config)
+    if state is None:
+        return
+    tests = [{"nodeid": item.nodeid, **item.stash[RECORD_KEY]} for item in session.items]
+    state.channel.send("collected", tests=tests)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    state = _state(item.config)
+    if state is not None:
+        item.stash[_STARTED] = time.perf_counter()
+        state.channel.send("start", nodeid=item.nodeid)
+
+
+_STARTED = pytest.StashKey[float]()
+_DONE = pytest.StashKey[bool]()
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+def _load_module(path: Path, name: str, label: str) -> ModuleType:
+    """Import a file by path under a private name; the submission's folder is on sys.path only meanwhile."""
+    if not path.is_file():
+        raise SubmissionError(f"{label} not found: expected the file {path.name} in {path.parent}")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    saved_path = list(sys.path)
+    sys.modules[name] = module
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        sys.modules.pop(name, None)
+        line = (exc.text or "").strip()
+        raise SubmissionError(
+            f"{path.name} line {exc.lineno}: SyntaxError: {exc.msg}" + (f"\n    {line}" if line else "")
+        ) from None
+    except SystemExit as exc:
+        sys.modules.pop(name, None)
+        raise SubmissionError(f"{path.name} called sys.exit({exc.code!r}) while being imported") from None
+    except BaseException as exc:  # noqa: BLE001 - any failure of student code at import is reported
+        sys.modules.pop(name, None)
+        raise SubmissionError(f"importing {path.name} raised {_describe_exception(exc, path.parent)}") from None
+    finally:
+        sys.path[:] = saved_path
+    return module
+
+
+def _module(state: _State, which: str) -> ModuleType:
+    if which not in state.modules:
+        folder = state.submission if which == "submission" else state.assignment
+        label = f"student module {state.spec.module}.py" if which == "submission" else "reference module"
+        if which == "submission" and not folder.is_dir():
+            state.modules[which] = SubmissionError(f"submission folder {folder} does not exist")
+        else:
+            try:
+                state.modules[which] = _load_module(
+                    folder / f"{state.spec.module}.py", f"parlab_{which}_{state.spec.module}", label
+                )
+            except SubmissionError as exc:
+                state.modules[which] = exc
+    found = state.modules[which]
+    if isinstance(found, SubmissionError):
+        raise found
+    return found
+
+
+def _require_state(request: pytest.FixtureRequest) -> _State:
+    state = _state(request.config)
+    if state is None:
+        raise pytest.UsageError("graded tests run through `grader test` / `grader grade` (or pass --parlab-assignment)")
+    return state
+
+
+@pytest.fixture
+def impl(request: pytest.FixtureRequest) -> ModuleType:
+    """The submission's module (e.g. speedup.py), imported once per grading run."""
+    return _module(_require_state(request), "submission")
+
+
+@pytest.fixture
+def reference(request: pytest.FixtureRequest) -> ModuleType:
+    """The released module from the course's own copy: its serial references are what speedups are measured against."""
+    return _module(_require_state(request), "reference")
+
+
+@pytest.fixture
+def spec(request: pytest.FixtureRequest) -> AssignmentSpec:
+    return _require_state(request).spec
+
+
+@pytest.fixture
+def cores() -> int:
+    return usable_cores()
+
+
+@pytest.fixture
+def gpu() -> GpuContext:
+    """The GPU backend chosen by the grader; defers the test when there is no way to run kernels."""
+    import os
+
+    ctx = GpuContext(os.environ.get(BACKEND_ENV, "none"))
+    if ctx.backend == "none":
+        raise Deferred("no CUDA GPU and no CUDA simulator on this machine; graded on the course GPU machine")
+    return ctx
+
+
+@pytest.fixture
+def grading(request: pytest.FixtureRequest) -> Grading:
+    g = Grading()
+    request.node.stash[_GRADING] = g
+    return g
+
+
+_GRADING = pytest.StashKey[Grading]()
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _short(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+
+
+def _describe_exception(exc: BaseException, student_dir: Path) -> str:
+    """`TypeError: msg (speedup.py:41 in fourier_cpu)`: the exception and the student's own innermost frame."""
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        try:
+            inside = Path(frame.filename).resolve().is_relative_to(student_dir)
+        except (OSError, ValueError):
+            inside = False
+        if inside:
+            where = f" ({Path(frame.filename).name}:{frame.lineno} in {frame.name})"
+            break
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}{': ' + text if text else ''}{where}"
+
+
+def _verdict(excinfo: pytest.ExceptionInfo | None, state: _State, grading: Grading | None) -> tuple[Status, float, str]:
+    """Status, earned fraction and student-facing message of one finished test phase."""
+    if excinfo is None:
+        if grading is not None and grading.fraction is not None:
+            f = grading.fraction
+            status = Status.passed if f >= 1.0 else Status.partial if f > 0 else Status.failed
+            return status, f, grading.message
+        return Status.passed, 1.0, grading.message if grading else ""
+    exc = excinfo.value
+    if isinstance(exc, Deferred):
+        return Status.deferred, 0.0, str(exc.msg)
+    if isinstance(exc, SubmissionError):
+        return Status.error, 0.0, str(exc)
+    if isinstance(exc, pytest.skip.Exception):
+        return Status.error, 0.0, f"test was skipped, which never counts as passed: {exc.msg}"
+    if isinstance(exc, NotImplementedError):
+        where = _describe_exception(exc, state.submission).partition(" (")[2].rstrip(")")
+        return Status.failed, 0.0, "not implemented yet" + (f": NotImplementedError at {where}" if where else "")
+    if isinstance(exc, AssertionError):
+        text = str(exc).split("\nassert ")[0].strip() or "assertion failed"
+        return Status.failed, 0.0, text
+    if isinstance(exc, SystemExit):
+        return Status.error, 0.0, f"the code called sys.exit({exc.code!r}) during the test"
+    return Status.failed, 0.0, "raised " + _describe_exception(exc, state.submission)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    state = _state(item.config)
+    if state is None or item.stash.get(_DONE, False):
+        return report
+    if call.when == "setup" and call.excinfo is None:
+        return report
+    if call.when == "teardown":
+        return report
+    meta = item.stash[RECORD_KEY]
+    status, fraction, message = _verdict(call.excinfo, state, item.stash.get(_GRADING, None))
+    grading = item.stash.get(_GRADING, None)
+    points = meta["points"]
+    record = TestRecord(
+        name=meta["name"],
+        task=meta["task"],
+        part=meta["part"],
+        kind=meta["kind"],
+        status=status,
+        score=round(points * fraction, 4) if status.counts_as_earned else 0.0,
+        max_score=points,
+        message=_short(message),
+        metrics=dict(grading.metrics) if grading else {},
+        visibility=meta["visibility"],
+        duration=round(time.perf_counter() - item.stash.get(_STARTED, time.perf_counter()), 4),
+        nodeid=item.nodeid,
+    )
+    item.stash[_DONE] = True
+    state.records.append(record)
+    state.channel.send("record", record=record.to_dict())
+    return report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    state = _state(config)
+    if state is None or state.channel.connected:
+        return
+    score = sum(r.score for r in state.records)
+    total = sum(r.max_score for r in state.records)
+    terminalreporter.write_sep("-", f"parlab points: {score:g}/{total:g}")

@@ -1,0 +1,157 @@
+"""The one record type that flows from a test to every report.
+
+A `TestRecord` is made once, in the worker, by the pytest plugin; the parent process collects them
+into a `GradeReport`. Every output format (terminal, JSON, and later CI and gradebook formats)
+reads these objects; nothing downstream re-parses pytest output. Scores are computed properties.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+RESULTS_SCHEMA = 1
+
+
+class Status(str, Enum):
+    passed = "passed"
+    partial = "partial"  # a performance test that earned part of its points
+    failed = "failed"
+    error = "error"  # the test could not judge the code: import failure, crash, grader trouble
+    timeout = "timeout"
+    deferred = "deferred"  # cannot be judged on this machine (no GPU, 1 core); graded elsewhere
+
+    @property
+    def counts_as_earned(self) -> bool:
+        return self in (Status.passed, Status.partial)
+
+
+@dataclass(frozen=True)
+class TestRecord:
+    """The outcome of one test: what it checked, how it went, what it is worth."""
+
+    name: str
+    task: str
+    part: str
+    kind: str  # correctness | performance
+    status: Status
+    score: float
+    max_score: float
+    message: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    visibility: str = "public"  # public | hidden
+    duration: float = 0.0
+    nodeid: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.score <= self.max_score + 1e-9:
+            raise ValueError(f"{self.name}: score {self.score} outside [0, {self.max_score}]")
+        if self.status not in (Status.passed, Status.partial) and self.score:
+            raise ValueError(f"{self.name}: a {self.status.value} test cannot earn points")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["status"] = self.status.value
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TestRecord:
+        known = {f for f in cls.__dataclass_fields__}
+        kwargs = {k: v for k, v in d.items() if k in known}
+        kwargs["status"] = Status(kwargs["status"])
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What the grading machine could show: usable cores and the GPU backend."""
+
+    cores: int
+    gpu: str  # cuda | cudasim | none
+    hostname: str = ""
+    gpu_name: str = ""
+
+    def describe(self) -> str:
+        gpu = {"cuda": f"GPU: {self.gpu_name or 'CUDA'}", "cudasim": "GPU: simulator", "none": "GPU: none"}
+        return f"{self.cores} usable core{'s' if self.cores != 1 else ''} · {gpu.get(self.gpu, self.gpu)}"
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    """All records of one grading run of one submission, plus what was graded and where."""
+
+    assignment: str
+    title: str
+    submission: str
+    machine: Machine
+    tests: tuple[TestRecord, ...]
+    visibility: str = "public"  # public: student checks; all: public + hidden
+    errors: tuple[str, ...] = ()  # problems outside any single test (e.g. missing submission)
+    duration: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 6)
+
+    @property
+    def deferred_points(self) -> float:
+        return round(sum(t.max_score for t in self.tests if t.status is Status.deferred), 6)
+
+    @property
+    def gradable_max(self) -> float:
+        """Points that could be earned on this machine (deferred tests excluded)."""
+        return round(self.max_score - self.deferred_points, 6)
+
+    def by_bucket(self) -> dict[tuple[str, str, str], list[TestRecord]]:
+        out: dict[tuple[str, str, str], list[TestRecord]] = {}
+        for t in self.tests:
+            out.setdefault((t.task, t.part, t.kind), []).append(t)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": RESULTS_SCHEMA,
+            "assignment": self.assignment,
+            "title": self.title,
+            "submission": self.submission,
+            "visibility": self.visibility,
+            "machine": asdict(self.machine),
+            "score": self.score,
+            "max_score": self.max_score,
+            "deferred_points": self.deferred_points,
+            "duration": round(self.duration, 3),
+            "errors": list(self.errors),
+            "tests": [t.to_dict() for t in self.tests],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GradeReport:
+        return cls(
+            assignment=d["assignment"],
+            title=d.get("title", ""),
+            submission=d["submission"],
+            machine=Machine(**d["machine"]),
+            tests=tuple(TestRecord.from_dict(t) for t in d["tests"]),
+            visibility=d.get("visibility", "public"),
+            errors=tuple(d.get("errors", ())),
+            duration=d.get("duration", 0.0),
+        )
+
+    def write_json(self, path: Path) -> None:
+        """Write atomically: a reader never sees half a file, a crash never leaves one."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def read_json(cls, path: Path) -> GradeReport:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))

@@ -1,0 +1,136 @@
+"""`grader validate`: prove an assignment is gradable before students ever see it.
+
+Checks, in order: the spec loads; stub and solution define the spec's functions with identical
+signatures (and identical serial references, since timings trust the released copy); the tests'
+points add up to the spec's rubric; the solution earns every point this machine can judge; the
+untouched stub earns nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .course import Assignment
+from .grading import GradingError, grade_submission
+from .results import GradeReport, Status
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class Validation:
+    assignment: str
+    checks: list[Check] = field(default_factory=list)
+    reports: dict[str, GradeReport] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def add(self, name: str, ok: bool, detail: str = "") -> None:
+        self.checks.append(Check(name, ok, detail))
+
+
+def _functions(path: Path) -> dict[str, ast.FunctionDef]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")}
+
+
+def _signature(fn: ast.FunctionDef) -> str:
+    return f"{fn.name}({ast.unparse(fn.args)})"
+
+
+def compare_api(stub: Path, solution: Path, required: list[str]) -> list[str]:
+    """Problems with the stub/solution API: missing functions, differing signatures or serial references."""
+    problems: list[str] = []
+    try:
+        stub_fns, sol_fns = _functions(stub), _functions(solution)
+    except (OSError, SyntaxError) as exc:
+        return [f"cannot read {getattr(exc, 'filename', '') or exc}: {exc}"]
+    for name in required:
+        for label, fns in (("stub", stub_fns), ("solution", sol_fns)):
+            if name not in fns:
+                problems.append(f"{label} does not define {name}() required by the spec")
+    for name in sorted(set(stub_fns) & set(sol_fns)):
+        if _signature(stub_fns[name]) != _signature(sol_fns[name]):
+            problems.append(f"signatures differ: stub {_signature(stub_fns[name])} vs solution {_signature(sol_fns[name])}")
+    only_stub = sorted(set(stub_fns) - set(sol_fns))
+    if only_stub:
+        problems.append(f"functions only in the stub: {', '.join(only_stub)}")
+    return problems
+
+
+def compare_serial(stub: Path, solution: Path, serials: list[str]) -> list[str]:
+    problems = []
+    stub_fns, sol_fns = _functions(stub), _functions(solution)
+    for name in serials:
+        if name in stub_fns and name in sol_fns:
+            a, b = (ast.dump(f, include_attributes=False) for f in (stub_fns[name], sol_fns[name]))
+            if a != b:
+                problems.append(f"{name} differs between stub and solution (timings use the stub's copy)")
+    return problems
+
+
+def _bucket_problems(report: GradeReport, assignment: Assignment) -> list[str]:
+    expected = assignment.spec.buckets()
+    got: dict[tuple[str, str, str], float] = {}
+    for t in report.tests:
+        got[(t.task, t.part, t.kind)] = got.get((t.task, t.part, t.kind), 0.0) + t.max_score
+    problems = []
+    for key, points in expected.items():
+        have = round(got.get(key, 0.0), 6)
+        if abs(have - points) > 1e-6:
+            problems.append(f"{'.'.join(key)}: tests give {have:g} points, spec says {points:g}")
+    return problems
+
+
+def validate_assignment(
+    assignment: Assignment, *, gpu: str | None = None, progress: Callable[[str], None] = lambda _msg: None
+) -> Validation:
+    v = Validation(assignment.id)
+    spec = assignment.spec
+    v.add("spec loads", True, f"{len(spec.tasks)} tasks, {spec.max_score:g} points")
+    stub, solution = assignment.stub_module, assignment.solution_dir / f"{spec.module}.py"
+    if not solution.is_file():
+        v.add("solution exists", False, f"no {solution}")
+        return v
+    api = compare_api(stub, solution, spec.functions())
+    v.add("stub and solution share the API", not api, "; ".join(api) or f"{len(spec.functions())} functions match")
+    serial = compare_serial(stub, solution, [t.serial for t in spec.tasks if t.serial])
+    v.add("serial references identical", not serial, "; ".join(serial))
+    v.add("hidden tests present", bool(assignment.hidden_tests), str(assignment.hidden_dir))
+    if not assignment.hidden_tests:
+        return v
+    try:
+        progress(f"{assignment.id}: grading the reference solution")
+        sol = grade_submission(assignment, solution.parent, hidden=True, gpu=gpu)
+        progress(f"{assignment.id}: grading the untouched stub")
+        stub_report = grade_submission(assignment, assignment.folder, hidden=True, gpu=gpu)
+    except GradingError as exc:
+        v.add("tests run", False, str(exc))
+        return v
+    v.reports = {"solution": sol, "stub": stub_report}
+    buckets = _bucket_problems(sol, assignment)
+    v.add("test points match the spec", not buckets, "; ".join(buckets) or f"{sol.max_score:g} points in {len(sol.tests)} tests")
+    lost = [t for t in sol.tests if t.status is not Status.deferred and t.score < t.max_score - 1e-9]
+    v.add(
+        "solution earns every gradable point",
+        not lost,
+        "; ".join(f"{t.name}: {t.status.value} {t.score:g}/{t.max_score:g} {t.message}" for t in lost)
+        or f"{sol.score:g}/{sol.gradable_max:g} (+{sol.deferred_points:g} deferred on this machine)",
+    )
+    earned = [t for t in stub_report.tests if t.score > 0]
+    v.add(
+        "untouched stub earns zero",
+        not earned,
+        "; ".join(f"{t.name}: {t.score:g}" for t in earned) or f"0/{stub_report.gradable_max:g}",
+    )
+    return v
