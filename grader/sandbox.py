@@ -45,7 +45,9 @@ class WorkerRun:
     restarts: int = 0
 
 
-def _worker_command(assignment: Path, submission: Path, targets: list[str], select: list[str], timeout: float) -> list[str]:
+def _worker_command(
+    assignment: Path, submission: Path, rootdir: Path, targets: list[str], select: list[str], timeout: float
+) -> list[str]:
     cmd = [
         sys.executable, "-m", "pytest",
         "-p", "grader.plugin",
@@ -53,7 +55,7 @@ def _worker_command(assignment: Path, submission: Path, targets: list[str], sele
         "-p", "no:randomly",
         "--noconftest",
         "-c", os.devnull,
-        "--rootdir", str(assignment.parent),
+        "--rootdir", str(rootdir),
         "-q", "--no-header", "-rN",
         f"--timeout={timeout:g}", "--timeout-method=thread",
         "--parlab-assignment", str(assignment),
@@ -144,6 +146,9 @@ def run_worker(
     """Run the tests, restarting the worker past any test that kills it, until every test has a record."""
     run = WorkerRun()
     targets = [str(p) for p in test_files]
+    # Node ids are relative to the rootdir; the worker's cwd is a scratch folder, so a restart
+    # names the remaining tests by absolute path.
+    rootdir = Path(os.path.commonpath([p.resolve().parent for p in test_files]))
     current: dict[str, str | float | None] = {"nodeid": None, "since": 0.0}
     collected_once = False
 
@@ -169,7 +174,7 @@ def run_worker(
         env = _clean_env({**env_extra, **channel_env(write_fd, secret)})
         n_tests = max(1, len(targets) if collected_once else 50)
         deadline = time.monotonic() + DEADLINE_MARGIN_S + test_timeout * n_tests
-        cmd = _worker_command(assignment, submission, targets, select, test_timeout)
+        cmd = _worker_command(assignment, submission, rootdir, targets, select, test_timeout)
         code, tail, hit_deadline = _run_once(cmd, env, secret, read_fd, deadline, on_event)
         run.output_tail = tail
         if not collected_once:
@@ -198,7 +203,7 @@ def run_worker(
                     run.expected[nodeid], Status.error, f"never reported a result (worker exit code {code})", 0.0
                 )
             break
-        targets = remaining
+        targets = [str(rootdir / nodeid) for nodeid in remaining]
         run.restarts += 1
     for nodeid in run.expected:
         if nodeid not in run.records:

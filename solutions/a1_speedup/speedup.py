@@ -38,18 +38,21 @@ def workers_needed(parallel_fraction: float, target_speedup: float) -> int:
     _check_fraction(parallel_fraction)
     if isinstance(target_speedup, bool) or not isinstance(target_speedup, numbers.Real) or not target_speedup >= 1:
         raise ValueError(f"target_speedup must be a number >= 1, got {target_speedup!r}")
-    serial = 1.0 - parallel_fraction
     if target_speedup == 1:
         return 1
-    if serial * target_speedup >= 1.0:
+    serial = 1.0 - parallel_fraction
+    # The limit 1/serial is approached but never reached; compare with a relative tolerance so a
+    # target equal to the limit (0.9 -> 10x, where 1 - 0.9 is not exactly 0.1) is out of reach too.
+    if serial * target_speedup >= 1.0 - 1e-9:
         limit = math.inf if serial == 0 else 1.0 / serial
         raise ValueError(f"a speedup of {target_speedup} is out of reach: the limit is {limit:.4g}")
     # 1 / (s + p/n) >= T  <=>  n >= p T / (1 - s T)
-    n = max(1, math.ceil(parallel_fraction * target_speedup / (1.0 - serial * target_speedup) - 1e-12))
-    while amdahl_speedup(parallel_fraction, n) < target_speedup:  # guard against rounding
-        n += 1
-    while n > 1 and amdahl_speedup(parallel_fraction, n - 1) >= target_speedup:
-        n -= 1
+    n = max(1, math.ceil(parallel_fraction * target_speedup / (1.0 - serial * target_speedup) - 1e-9))
+    for _ in range(4):  # settle rounding at the boundary: smallest n that reaches the target
+        if amdahl_speedup(parallel_fraction, n) < target_speedup:
+            n += 1
+        elif n > 1 and amdahl_speedup(parallel_fraction, n - 1) >= target_speedup:
+            n -= 1
     return n
 
 

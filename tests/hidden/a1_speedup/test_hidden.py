@@ -1,0 +1,122 @@
+"""Hidden tests for a1 (instructors only; never released).
+
+Random values from a seed students cannot see, sizes that are not multiples of any block size,
+size 1, both float dtypes, invalid arguments, and untouched inputs. Failure messages do not
+reveal expected values (reveal=False).
+"""
+
+import math
+import secrets
+
+import numpy as np
+import pytest
+
+from grader.testkit import assert_array_close, grade
+
+SEED = secrets.randbits(32)  # a fresh hidden seed per grading run
+
+
+def _rng(salt: int) -> np.random.Generator:
+    return np.random.default_rng([SEED, salt])
+
+
+# ------------------------------------------------------------------------- task amdahl
+
+
+@grade(task="amdahl", part="python", points=1)
+def test_amdahl_models_on_random_inputs(impl):
+    rng = _rng(1)
+    for _ in range(200):
+        p = float(rng.uniform(0, 1))
+        n = int(rng.integers(1, 4096))
+        expected = 1.0 / ((1.0 - p) + p / n)
+        assert impl.amdahl_speedup(p, n) == pytest.approx(expected, rel=1e-9), "amdahl_speedup on a random case"
+        if n >= 2:
+            assert impl.karp_flatt(expected, n) == pytest.approx(1.0 - p, rel=1e-6, abs=1e-9), "karp_flatt inverts Amdahl"
+    for p, target in [(0.5, 1.9), (0.95, 10.0), (0.99, 50.0), (0.75, 2.5), (1.0, 1000.0), (0.3, 1.0)]:
+        n = impl.workers_needed(p, target)
+        assert isinstance(n, int), "workers_needed must return an int"
+        assert 1.0 / ((1 - p) + p / n) >= target - 1e-12, "workers_needed returned too few workers"
+        assert n == 1 or 1.0 / ((1 - p) + p / (n - 1)) < target, "workers_needed did not return the smallest count"
+    assert impl.amdahl_speedup(1.0, 7) == pytest.approx(7.0), "a fully parallel program"
+    assert impl.amdahl_speedup(0.25, 1) == pytest.approx(1.0), "one worker"
+
+
+@grade(task="amdahl", part="python", points=1)
+def test_amdahl_rejects_invalid_arguments(impl):
+    cases = [
+        (impl.amdahl_speedup, (-0.1, 4)),
+        (impl.amdahl_speedup, (1.01, 4)),
+        (impl.amdahl_speedup, (0.5, 0)),
+        (impl.amdahl_speedup, (0.5, -3)),
+        (impl.amdahl_speedup, (0.5, 2.5)),
+        (impl.amdahl_speedup, (float("nan"), 4)),
+        (impl.karp_flatt, (2.0, 1)),
+        (impl.karp_flatt, (0.0, 4)),
+        (impl.karp_flatt, (-1.5, 4)),
+        (impl.workers_needed, (0.9, 10.0)),
+        (impl.workers_needed, (0.9, 12.0)),
+        (impl.workers_needed, (0.0, 2.0)),
+        (impl.workers_needed, (1.2, 2.0)),
+        (impl.workers_needed, (0.5, 0.5)),
+    ]
+    for i, (fn, args) in enumerate(cases):
+        with pytest.raises(ValueError):
+            fn(*args)
+            raise AssertionError(f"invalid case {i + 1} of {len(cases)} for {fn.__name__} did not raise ValueError")
+
+
+# ------------------------------------------------------------------------- task fourier
+
+
+def _inputs(n: int, dtype, salt: int) -> np.ndarray:
+    return _rng(salt).uniform(-2 * math.pi, 2 * math.pi, n).astype(dtype)
+
+
+@grade(task="fourier", part="cpu", points=1)
+def test_fourier_cpu_random_sizes_and_values(impl, reference, spec):
+    part = spec.part("fourier", "cpu")
+    terms = part.params["terms"]
+    for salt, n in enumerate(part.sizes):
+        x = _inputs(n, np.float64, 100 + salt)
+        kept = x.copy()
+        out = impl.fourier_cpu(x, terms)
+        assert np.array_equal(x, kept), "fourier_cpu modified its input"
+        assert_array_close(out, reference.fourier_serial(x, terms), what=f"fourier_cpu(x) for a size-{n} input", reveal=False)
+
+
+@grade(task="fourier", part="cpu", points=1)
+def test_fourier_cpu_float32_and_term_counts(impl, reference):
+    for salt, (n, terms, dtype) in enumerate([(1, 1, np.float32), (33, 5, np.float32), (4099, 17, np.float32), (513, 0, np.float64)]):
+        x = _inputs(n, dtype, 200 + salt)
+        assert_array_close(
+            impl.fourier_cpu(x, terms),
+            reference.fourier_serial(x, terms),
+            what=f"fourier_cpu(x, terms={terms}) for {np.dtype(dtype).name} input of size {n}",
+            reveal=False,
+        )
+
+
+def _gpu_run(impl, gpu, x, terms):
+    return gpu.to_host(impl.fourier_gpu(gpu.to_device(x), terms))
+
+
+@grade(task="fourier", part="gpu", points=1)
+def test_fourier_gpu_odd_sizes(impl, reference, spec, gpu):
+    part = spec.part("fourier", "gpu")
+    terms = part.params["terms"]
+    for salt, n in enumerate(gpu.sizes(part)):
+        x = _inputs(n, np.float64, 300 + salt)
+        assert_array_close(
+            _gpu_run(impl, gpu, x, terms), reference.fourier_serial(x, terms), what=f"fourier_gpu(x) for a size-{n} input", reveal=False
+        )
+
+
+@grade(task="fourier", part="gpu", points=1)
+def test_fourier_gpu_float32(impl, reference, spec, gpu):
+    part = spec.part("fourier", "gpu")
+    for salt, n in enumerate(gpu.sizes(part)[-2:]):
+        x = _inputs(n, np.float32, 400 + salt)
+        assert_array_close(
+            _gpu_run(impl, gpu, x, 7), reference.fourier_serial(x, 7), what=f"fourier_gpu(x) for float32 input of size {n}", reveal=False
+        )
