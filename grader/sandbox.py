@@ -2,8 +2,10 @@
 
 The worker is `python -m pytest -p grader.plugin` in its own process group, started in an empty
 temporary directory with a scrubbed environment, `--noconftest` and no ini file, so nothing in the
-submission can hook into pytest. Each test is limited by pytest-timeout (thread method: it kills
-the worker even inside compiled code) and the whole run by a wall-clock deadline. When the worker
+submission can hook into pytest. Each test is limited twice: by pytest-timeout inside the worker,
+and by the parent, which follows the running test over the channel and kills the worker's process
+group a few seconds after the limit (compiled code holding the GIL cannot be stopped from inside).
+The whole run also has a wall-clock deadline. When the worker
 dies mid-test (timeout, crash, `os._exit`), that test is recorded as `timeout` or `error` and a
 fresh worker runs the tests that remain. Tests that were expected but never reported are errors:
 silence never earns points.
@@ -20,6 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .channel import channel_env, new_secret, parse_line
 from .results import Status, TestRecord
@@ -28,6 +31,8 @@ from .results import Status, TestRecord
 PASSTHROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "CUDA_HOME", "CUDA_PATH", "LD_LIBRARY_PATH")
 OUTPUT_TAIL = 4000  # characters of worker output kept for diagnostics
 DEADLINE_MARGIN_S = 60.0  # start-up and collection allowance on top of the tests' own timeouts
+KILL_GRACE_S = 5.0  # pytest-timeout stops Python code at the limit; the parent kills the worker this much later
+# (compiled code that holds the GIL cannot be interrupted from inside the worker at all)
 MAX_RESTARTS = 50
 
 
@@ -82,9 +87,12 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def _run_once(
-    cmd: list[str], env: dict[str, str], secret: str, read_fd: int, deadline: float, on_event
+    cmd: list[str], env: dict[str, str], secret: str, read_fd: int, deadline: Callable[[], float], on_event
 ) -> tuple[int | None, str, bool]:
-    """One worker process: stream channel events to `on_event`; return (exit code, output tail, hit deadline)."""
+    """One worker process: stream channel events to `on_event`; return (exit code, output tail, hit deadline).
+
+    ``deadline()`` is asked again after every event, so it can follow the test that is running.
+    """
     with tempfile.TemporaryDirectory(prefix="parlab-run-") as workdir, tempfile.TemporaryFile("w+b") as log:
         proc = subprocess.Popen(
             cmd,
@@ -102,7 +110,7 @@ def _run_once(
         buffer = b""
         hit_deadline = False
         while True:
-            remaining = deadline - time.monotonic()
+            remaining = deadline() - time.monotonic()
             if remaining <= 0:
                 hit_deadline = True
                 break
@@ -123,7 +131,7 @@ def _run_once(
             _kill_group(proc)
         else:
             try:
-                proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+                proc.wait(timeout=max(1.0, deadline() - time.monotonic()))
             except subprocess.TimeoutExpired:
                 hit_deadline = True
             _kill_group(proc)  # also reaps anything the tests left running in the group
@@ -172,8 +180,13 @@ def run_worker(
         read_fd, write_fd = os.pipe()
         os.set_inheritable(write_fd, True)
         env = _clean_env({**env_extra, **channel_env(write_fd, secret)})
-        n_tests = max(1, len(targets) if collected_once else 50)
-        deadline = time.monotonic() + DEADLINE_MARGIN_S + test_timeout * n_tests
+        run_deadline = time.monotonic() + DEADLINE_MARGIN_S + test_timeout * max(1, len(run.expected) or 50)
+
+        def deadline() -> float:
+            if current["nodeid"] is not None:
+                return min(run_deadline, float(current["since"] or 0.0) + test_timeout + KILL_GRACE_S)
+            return run_deadline
+
         cmd = _worker_command(assignment, submission, rootdir, targets, select, test_timeout)
         code, tail, hit_deadline = _run_once(cmd, env, secret, read_fd, deadline, on_event)
         run.output_tail = tail
