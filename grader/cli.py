@@ -42,6 +42,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
 def _console(stderr: bool = False) -> Console:
     """Rich console; logs and CI (not a terminal) get 120 columns instead of rich's default 80."""
     probe = Console(stderr=stderr)
@@ -104,7 +106,7 @@ def _grade_and_show(
         with console.status(f"{assignment.id}: running {what} on {submission} …"):
             report = grade_submission(assignment, submission, hidden=hidden, gpu=gpu, select=select)
     except GradingError as exc:
-        raise fail(str(exc), Exit.USAGE if "needs the course repository" in str(exc) else Exit.COURSE_BROKEN) from None
+        raise fail(str(exc), Exit.USAGE if exc.usage else Exit.COURSE_BROKEN) from None
     terminal.render(report, console, verbose=verbose)
     if json_path is not None:
         report.write_json(json_path)
@@ -200,7 +202,9 @@ def validate(
         table.add_column("result")
         table.add_column("detail", overflow="fold")
         for check in result.checks:
-            table.add_row(check.name, Text("ok" if check.ok else "FAILED", style="green" if check.ok else "bold red"), check.detail)
+            table.add_row(
+                check.name, Text("ok" if check.ok else "FAILED", style="green" if check.ok else "bold red"), check.detail
+            )
         console.print(table)
         all_ok &= result.ok
     if not all_ok:

@@ -74,8 +74,7 @@ def find_course_root(explicit: Path | str | None = None) -> Path:
     if _looks_like_course(installed):
         return installed
     raise CourseError(
-        "no course found: run inside a course checkout (a folder with assignments/), "
-        f"or pass --course DIR / set {COURSE_ENV}"
+        f"no course found: run inside a course checkout (a folder with assignments/), or pass --course DIR / set {COURSE_ENV}"
     )
 
 

@@ -12,7 +12,14 @@ from .sandbox import WorkerError, run_worker
 
 
 class GradingError(Exception):
-    """Grading could not be done at all (a usage or setup problem); the message says how to fix it."""
+    """Grading could not be done at all; the message says how to fix it.
+
+    ``usage`` tells a user's mistake (wrong flag, wrong repository) from a broken course.
+    """
+
+    def __init__(self, message: str, *, usage: bool) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 def grade_submission(
@@ -35,15 +42,16 @@ def grade_submission(
         if not assignment.hidden_tests:
             raise GradingError(
                 f"no hidden tests for {assignment.id} at {assignment.hidden_dir}: `grader grade` needs the "
-                "course repository (students: use `grader test`, which runs the public tests)"
+                "course repository (students: use `grader test`, which runs the public tests)",
+                usage=True,
             )
         tests += assignment.hidden_tests
     if not tests:
-        raise GradingError(f"{assignment.folder} has no test_*.py files")
+        raise GradingError(f"{assignment.folder} has no test_*.py files", usage=False)
     try:
         backend, gpu_name = choose_backend(gpu)
     except ValueError as exc:
-        raise GradingError(str(exc)) from None
+        raise GradingError(str(exc), usage=True) from None
     machine = describe_machine(backend, gpu_name)
     try:
         run = run_worker(
@@ -55,7 +63,7 @@ def grade_submission(
             test_timeout=assignment.spec.test_timeout,
         )
     except WorkerError as exc:
-        raise GradingError(f"{assignment.id}: {exc}") from None
+        raise GradingError(f"{assignment.id}: {exc}", usage=False) from None
     errors: list[str] = []
     if not submission.is_dir():
         errors.append(f"submission folder {submission} does not exist")

@@ -25,10 +25,10 @@ import pytest
 
 from .channel import ChannelWriter
 from .devices import BACKEND_ENV, usable_cores
+from .gpu import GpuContext
 from .results import Status, TestRecord
 from .spec import AssignmentSpec, load_spec
 from .testkit import KINDS, Deferred, Grading
-from .gpu import GpuContext
 
 MESSAGE_LIMIT = 600
 RECORD_KEY = pytest.StashKey[dict]()
@@ -130,7 +130,7 @@ def selected(meta: dict, patterns: list[str]) -> bool:
     values = (meta["task"], meta["part"], meta["kind"])
     for pattern in patterns:
         pieces = pattern.split(".")
-        if all(fnmatch.fnmatchcase(v, p) for v, p in zip(values, pieces)):
+        if all(fnmatch.fnmatchcase(v, p) for v, p in zip(values, pieces, strict=False)):
             return True
     return False
 

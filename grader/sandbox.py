@@ -28,7 +28,19 @@ from .channel import channel_env, new_secret, parse_line
 from .results import Status, TestRecord
 
 # Variables a worker inherits; everything else (PYTHONPATH, PYTHONSTARTUP, ...) is dropped.
-PASSTHROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "CUDA_HOME", "CUDA_PATH", "LD_LIBRARY_PATH")
+PASSTHROUGH_ENV = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "VIRTUAL_ENV",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "CUDA_HOME",
+    "CUDA_PATH",
+    "LD_LIBRARY_PATH",
+)
 OUTPUT_TAIL = 4000  # characters of worker output kept for diagnostics
 DEADLINE_MARGIN_S = 60.0  # start-up and collection allowance on top of the tests' own timeouts
 KILL_GRACE_S = 5.0  # pytest-timeout stops Python code at the limit; the parent kills the worker this much later
@@ -87,12 +99,18 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def _run_once(
-    cmd: list[str], env: dict[str, str], secret: str, read_fd: int, deadline: Callable[[], float], on_event
+    cmd: list[str],
+    env: dict[str, str],
+    channel: tuple[int, int, str],
+    deadline: Callable[[], float],
+    on_event: Callable[[dict], None],
 ) -> tuple[int | None, str, bool]:
     """One worker process: stream channel events to `on_event`; return (exit code, output tail, hit deadline).
 
+    ``channel`` is (read end, write end, secret); the worker inherits only the write end.
     ``deadline()`` is asked again after every event, so it can follow the test that is running.
     """
+    read_fd, write_fd, secret = channel
     with tempfile.TemporaryDirectory(prefix="parlab-run-") as workdir, tempfile.TemporaryFile("w+b") as log:
         proc = subprocess.Popen(
             cmd,
@@ -101,45 +119,47 @@ def _run_once(
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            pass_fds=(int(env["PARLAB_CHANNEL"].split(":")[0]),),
+            pass_fds=(write_fd,),
             start_new_session=True,
         )
-        os.close(int(env["PARLAB_CHANNEL"].split(":")[0]))
-        sel = selectors.DefaultSelector()
+        os.close(write_fd)  # from now on, EOF means every process of the worker is done
+        try:
+            hit_deadline = _pump(read_fd, secret, deadline, on_event)
+            if not hit_deadline:
+                try:
+                    proc.wait(timeout=max(1.0, deadline() - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    hit_deadline = True
+        finally:
+            os.close(read_fd)
+            _kill_group(proc)  # always: also reaps anything the tests left running in the group
+        log.seek(0, os.SEEK_END)
+        size = log.tell()
+        log.seek(max(0, size - OUTPUT_TAIL))
+        tail = log.read().decode(errors="replace")
+        return proc.returncode, tail, hit_deadline
+
+
+def _pump(read_fd: int, secret: str, deadline: Callable[[], float], on_event: Callable[[dict], None]) -> bool:
+    """Read channel events until every writer has closed it (True if the deadline came first)."""
+    buffer = b""
+    with selectors.DefaultSelector() as sel:
         sel.register(read_fd, selectors.EVENT_READ)
-        buffer = b""
-        hit_deadline = False
         while True:
             remaining = deadline() - time.monotonic()
             if remaining <= 0:
-                hit_deadline = True
-                break
+                return True
             if not sel.select(timeout=min(remaining, 1.0)):
                 continue
             chunk = os.read(read_fd, 65536)
             if not chunk:
-                break  # every writer closed: the worker and its children are done with the channel
+                return False
             buffer += chunk
             *lines, buffer = buffer.split(b"\n")
             for raw in lines:
                 event = parse_line(raw.decode(errors="replace"), secret)
                 if event is not None:
                     on_event(event)
-        sel.close()
-        os.close(read_fd)
-        if hit_deadline:
-            _kill_group(proc)
-        else:
-            try:
-                proc.wait(timeout=max(1.0, deadline() - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                hit_deadline = True
-            _kill_group(proc)  # also reaps anything the tests left running in the group
-        log.seek(0, os.SEEK_END)
-        size = log.tell()
-        log.seek(max(0, size - OUTPUT_TAIL))
-        tail = log.read().decode(errors="replace")
-        return proc.returncode, tail, hit_deadline
 
 
 def run_worker(
@@ -182,13 +202,13 @@ def run_worker(
         env = _clean_env({**env_extra, **channel_env(write_fd, secret)})
         run_deadline = time.monotonic() + DEADLINE_MARGIN_S + test_timeout * max(1, len(run.expected) or 50)
 
-        def deadline() -> float:
+        def deadline(run_deadline: float = run_deadline) -> float:
             if current["nodeid"] is not None:
                 return min(run_deadline, float(current["since"] or 0.0) + test_timeout + KILL_GRACE_S)
             return run_deadline
 
         cmd = _worker_command(assignment, submission, rootdir, targets, select, test_timeout)
-        code, tail, hit_deadline = _run_once(cmd, env, secret, read_fd, deadline, on_event)
+        code, tail, hit_deadline = _run_once(cmd, env, (read_fd, write_fd, secret), deadline, on_event)
         run.output_tail = tail
         if not collected_once:
             raise WorkerError(f"the tests could not be collected (worker exit code {code}):\n{tail.strip()}")

@@ -88,7 +88,7 @@ def measure_speedup(
         except AssertionError as exc:
             raise WrongAnswerWhileTimed(f"wrong answer on a timed run: {exc}") from None
         rounds += 1
-    ratios = sorted(b / c for b, c in zip(base, cand))
+    ratios = sorted(b / c for b, c in zip(base, cand, strict=True))
     return SpeedupMeasurement(
         speedup=statistics.median(ratios),
         low=_quantile(ratios, 0.25),

@@ -9,9 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from grader.testkit import assert_array_close, grade
 from grader.perf import grade_cpu_speedup, grade_gpu_speedup
-
+from grader.testkit import assert_array_close, grade
 
 # ------------------------------------------------------------------------- task amdahl
 

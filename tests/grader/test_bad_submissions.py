@@ -42,7 +42,10 @@ def test_missing_module_scores_zero_with_message(a1, tmp_path):
     "source, expected",
     [
         ("def amdahl_speedup(p, n)\n    return 1\n", "speedup.py line 1: SyntaxError"),
-        ("import numpy\nraise RuntimeError('config file missing')\n", "importing speedup.py raised RuntimeError: config file missing (speedup.py:2 in <module>)"),
+        (
+            "import numpy\nraise RuntimeError('config file missing')\n",
+            "importing speedup.py raised RuntimeError: config file missing (speedup.py:2 in <module>)",
+        ),
         ("import sys\nsys.exit(3)\n", "speedup.py called sys.exit(3) while being imported"),
     ],
     ids=["syntax-error", "raises-at-import", "sys-exit-at-import"],

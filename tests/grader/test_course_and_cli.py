@@ -59,12 +59,10 @@ def test_user_mistakes_exit_2_without_traceback(args, message):
 
 
 def test_outside_a_course_says_what_to_do(tmp_path):
-    env_root = tmp_path
-    out = subprocess.run(
-        [sys.executable, "-c", "import sys; sys.argv=['grader','list','--course',sys.argv[1]]; from grader.cli import main; main()", str(env_root)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    out = grader("list", "--course", str(tmp_path))
     assert out.returncode == 2 and "not a course checkout" in out.stderr
+    out = grader("list", cwd=tmp_path)
+    assert out.returncode == 0, "outside a checkout, the installed course is found"
 
 
 def test_grade_writes_json_and_exits_0_for_a_zero_score(tmp_path):

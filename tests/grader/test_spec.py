@@ -50,13 +50,13 @@ def test_a1_spec_adds_up(a1):
     "change, field, expectation",
     [
         (('title = "Demo"\n', ""), "title", "required field is missing"),
-        (('correctness = 2', 'correctness = "two"'), "tasks[0].cpu.correctness", "valid number"),
-        (('correctness = 2', 'correctness = -1'), "tasks[0].cpu.correctness", "greater than or equal to 0"),
-        (('size = 1000', 'size = 1000\n    speed = 3'), "tasks[0].cpu.performance.speed", "unknown field"),
-        (('functions = ["square_cpu"]', 'functions = []'), "tasks[0].cpu.functions", "at least 1 item"),
+        (("correctness = 2", 'correctness = "two"'), "tasks[0].cpu.correctness", "valid number"),
+        (("correctness = 2", "correctness = -1"), "tasks[0].cpu.correctness", "greater than or equal to 0"),
+        (("size = 1000", "size = 1000\n    speed = 3"), "tasks[0].cpu.performance.speed", "unknown field"),
+        (('functions = ["square_cpu"]', "functions = []"), "tasks[0].cpu.functions", "at least 1 item"),
         (('module = "demo"', 'module = "my-module"'), "module", "should match pattern"),
-        (('size = 1000', 'size = 1000\n    target = 5.0'), "tasks[0].cpu.performance", "give both target and floor"),
-        (('[tasks.cpu]', '[tasks.cpux]'), "tasks[0].cpux", "unknown field"),
+        (("size = 1000", "size = 1000\n    target = 5.0"), "tasks[0].cpu.performance", "give both target and floor"),
+        (("[tasks.cpu]", "[tasks.cpux]"), "tasks[0].cpux", "unknown field"),
     ],
 )
 def test_bad_spec_names_file_field_and_expectation(tmp_path, change, field, expectation):

@@ -87,7 +87,9 @@ def test_fourier_cpu_random_sizes_and_values(impl, reference, spec):
 
 @grade(task="fourier", part="cpu", points=1)
 def test_fourier_cpu_float32_and_term_counts(impl, reference):
-    for salt, (n, terms, dtype) in enumerate([(1, 1, np.float32), (33, 5, np.float32), (4099, 17, np.float32), (513, 0, np.float64)]):
+    for salt, (n, terms, dtype) in enumerate(
+        [(1, 1, np.float32), (33, 5, np.float32), (4099, 17, np.float32), (513, 0, np.float64)]
+    ):
         x = _inputs(n, dtype, 200 + salt)
         assert_array_close(
             impl.fourier_cpu(x, terms),
@@ -108,7 +110,10 @@ def test_fourier_gpu_odd_sizes(impl, reference, spec, gpu):
     for salt, n in enumerate(gpu.sizes(part)):
         x = _inputs(n, np.float64, 300 + salt)
         assert_array_close(
-            _gpu_run(impl, gpu, x, terms), reference.fourier_serial(x, terms), what=f"fourier_gpu(x) for a size-{n} input", reveal=False
+            _gpu_run(impl, gpu, x, terms),
+            reference.fourier_serial(x, terms),
+            what=f"fourier_gpu(x) for a size-{n} input",
+            reveal=False,
         )
 
 
@@ -118,5 +123,8 @@ def test_fourier_gpu_float32(impl, reference, spec, gpu):
     for salt, n in enumerate(gpu.sizes(part)[-2:]):
         x = _inputs(n, np.float32, 400 + salt)
         assert_array_close(
-            _gpu_run(impl, gpu, x, 7), reference.fourier_serial(x, 7), what=f"fourier_gpu(x) for float32 input of size {n}", reveal=False
+            _gpu_run(impl, gpu, x, 7),
+            reference.fourier_serial(x, 7),
+            what=f"fourier_gpu(x) for float32 input of size {n}",
+            reveal=False,
         )

@@ -1,0 +1,58 @@
+"""Every assignment in the course validates: API, points, full marks for the solution, zero for the stub.
+
+Also the checks themselves are checked: they must catch a drifted API or serial reference.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.course import Course
+from grader.grading import grade_submission
+from grader.results import Status
+from grader.validate import compare_api, compare_serial, validate_assignment
+
+from ..conftest import ROOT
+
+ASSIGNMENTS = [p.name for p in Course(ROOT).assignment_folders()]
+
+
+@pytest.mark.parametrize("ident", ASSIGNMENTS)
+def test_assignment_validates(course, ident):
+    result = validate_assignment(course.resolve(ident), gpu="cudasim")
+    failed = [f"{c.name}: {c.detail}" for c in result.checks if not c.ok]
+    assert not failed, failed
+    assert result.reports["solution"].score == result.reports["solution"].gradable_max > 0
+    assert result.reports["stub"].score == 0
+
+
+def test_api_drift_is_caught(a1, tmp_path):
+    stub = a1.stub_module
+    drifted = tmp_path / "speedup.py"
+    drifted.write_text(
+        stub.read_text()
+        .replace("def karp_flatt(speedup: float, workers: int)", "def karp_flatt(speedup: float, cores: int)")
+        .replace("def workers_needed(", "def workers_required(")
+    )
+    problems = "\n".join(compare_api(stub, drifted, a1.spec.functions()))
+    assert "solution does not define workers_needed()" in problems
+    assert "signatures differ: stub karp_flatt(speedup: float, workers: int)" in problems
+
+
+def test_serial_reference_drift_is_caught(a1, tmp_path):
+    drifted = tmp_path / "speedup.py"
+    drifted.write_text(a1.stub_module.read_text().replace("acc += math.sin(n * x[i]) / n", "acc += math.sin(n * x[i]) / n + 0.0"))
+    assert compare_serial(a1.stub_module, drifted, ["fourier_serial"]) == [
+        "fourier_serial differs between stub and solution (timings use the stub's copy)"
+    ]
+    assert compare_serial(a1.stub_module, a1.solution_dir / "speedup.py", ["fourier_serial"]) == []
+
+
+def test_serial_code_dressed_as_parallel_earns_no_speedup_points(a1, make_submission):
+    sub = make_submission("\nfourier_cpu = fourier_serial\n")
+    report = grade_submission(a1, sub, hidden=False, gpu="cudasim", select=["fourier.cpu"])
+    perf = [t for t in report.tests if t.kind == "performance"]
+    correct = [t for t in report.tests if t.kind == "correctness"]
+    assert all(t.status is Status.passed for t in correct)
+    assert perf and all(t.score == 0 and t.status is Status.failed for t in perf), perf
+    assert perf[0].metrics["speedup"] < 1.15
