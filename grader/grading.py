@@ -61,6 +61,8 @@ def grade_submission(
             env_extra=worker_environment(backend, machine.cores),
             select=list(select or []),
             test_timeout=assignment.spec.test_timeout,
+            # Trusted grading times the staff solution alongside, as a reference for the speedup.
+            solution=assignment.solution_dir if hidden and assignment.solution_dir.is_dir() else None,
         )
     except WorkerError as exc:
         raise GradingError(f"{assignment.id}: {exc}", usage=False) from None

@@ -1,33 +1,30 @@
-"""Performance tests in one call: measure a speedup, turn it into credit, attach the numbers.
+"""Performance tests in one call: measure a speedup, decide the credit, attach the numbers.
 
-Assignment tests call `grade_cpu_speedup` / `grade_gpu_speedup`; the measurement itself lives in
-`timing.py` and the credit rule in `scoring.py`, so both can change without touching any test.
+Assignment tests call `grade_cpu_speedup` / `grade_gpu_speedup`; the measurement lives in
+`timing.py`, the machine probes in `calibration.py` and the credit rule in `scoring.py`, so each
+can change without touching any test.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from . import scoring
 from .gpu import GpuContext
-from .scoring import speedup_target
 from .spec import PerformanceSpec
 from .testkit import Grading, assert_array_close, defer
-from .timing import measure_speedup
+from .timing import Measurement, measure
 
 
-def _award(grading: Grading, perf: PerformanceSpec, cores: int, measurement) -> None:
-    target = speedup_target(perf, cores)
-    credit = target.credit(measurement.speedup)
-    message = f"{target.describe(measurement.speedup, measurement.low, measurement.high)}"
-    grading.award(
-        credit,
-        message,
-        **measurement.metrics(),
-        target=round(target.target, 3),
-        floor=round(target.floor, 3),
-        cores=cores,
-        bound=perf.bound,
-    )
+def _record(grading: Grading, decision: scoring.Decision, m: Measurement, cores: int, perf: PerformanceSpec) -> None:
+    grading.metric(**m.metrics(), **decision.metrics(), cores=cores, bound=perf.bound)
+    if decision.verdict == "deferred":
+        defer(decision.message)
+    grading.award(decision.credit, decision.message)
+
+
+def _check(got: Any, want: Any) -> None:
+    assert_array_close(got, want, what="timed result")
 
 
 def grade_cpu_speedup(
@@ -38,14 +35,28 @@ def grade_cpu_speedup(
     baseline: Callable[[Any], Any],
     candidate: Callable[[Any], Any],
     inputs: Sequence[Any],
+    reference: Callable[[Any], Any] | None = None,
 ) -> None:
-    """Time the staff serial baseline against the student's parallel code on this machine's cores."""
-    if cores < 2 and perf.target is None:
+    """Time the staff serial baseline against the student's parallel code, with the machine's
+    capacity (and bandwidth, for memory-bound tasks) measured in the same rounds."""
+    if min(cores, perf.max_cores) < 2:
         defer("only 1 usable core here, so no parallel speedup can show; graded on a multi-core machine")
-    measurement = measure_speedup(
-        baseline, candidate, inputs, check=lambda got, want: assert_array_close(got, want, what="timed result")
+    from .calibration import BandwidthProbe, ComputeProbe  # compiles the probes: only when timing
+
+    bandwidth = BandwidthProbe() if perf.bound == "memory" else None
+    task_bytes = perf.bytes_per_element * perf.size if perf.bytes_per_element else None
+    m = measure(
+        baseline,
+        candidate,
+        inputs,
+        _check,
+        probe=ComputeProbe(),
+        bandwidth=bandwidth,
+        reference=reference,
+        task_bytes=task_bytes,
+        decide=lambda m: scoring.clear_enough(perf, cores, m),
     )
-    _award(grading, perf, cores, measurement)
+    _record(grading, scoring.decide_cpu(perf, cores, m), m, cores, perf)
 
 
 def grade_gpu_speedup(
@@ -66,12 +77,13 @@ def grade_gpu_speedup(
         gpu.synchronize()
         return out
 
-    measurement = measure_speedup(
+    m = measure(
         lambda pair: baseline(pair[0]),
         on_gpu,
         pairs,
-        check=lambda got, want: assert_array_close(gpu.to_host(got), want, what="timed result"),
+        lambda got, want: _check(gpu.to_host(got), want),
+        decide=lambda m: scoring.clear_enough(perf, 1, m),
     )
     from .devices import usable_cores
 
-    _award(grading, perf, usable_cores(), measurement)
+    _record(grading, scoring.decide_fixed(perf, m), m, usable_cores(), perf)

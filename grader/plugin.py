@@ -42,6 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("parlab", "parlab grading")
     group.addoption("--parlab-assignment", metavar="DIR", help="assignment folder (holds assignment.toml)")
     group.addoption("--parlab-submission", metavar="DIR", help="folder holding the student's module")
+    group.addoption("--parlab-solution", metavar="DIR", help="reference solution folder (trusted grading): timed alongside")
     group.addoption(
         "--parlab-select",
         action="append",
@@ -58,14 +59,16 @@ def pytest_configure(config: pytest.Config) -> None:
     folder = config.getoption("--parlab-assignment")
     if not folder:
         return
-    state = _State(Path(folder), Path(config.getoption("--parlab-submission") or folder))
+    solution = config.getoption("--parlab-solution")
+    state = _State(Path(folder), Path(config.getoption("--parlab-submission") or folder), Path(solution) if solution else None)
     config.stash[_STATE] = state
 
 
 class _State:
-    def __init__(self, assignment: Path, submission: Path) -> None:
+    def __init__(self, assignment: Path, submission: Path, solution: Path | None) -> None:
         self.assignment = assignment.resolve()
         self.submission = submission.resolve()
+        self.solution = solution.resolve() if solution else None
         self.spec: AssignmentSpec = load_spec(self.assignment)
         self.channel = ChannelWriter()
         self.modules: dict[str, ModuleType | SubmissionError] = {}
@@ -189,8 +192,8 @@ def _load_module(path: Path, name: str, label: str) -> ModuleType:
 
 def _module(state: _State, which: str) -> ModuleType:
     if which not in state.modules:
-        folder = state.submission if which == "submission" else state.assignment
-        label = f"student module {state.spec.module}.py" if which == "submission" else "reference module"
+        folder = {"submission": state.submission, "reference": state.assignment, "solution": state.solution}[which]
+        label = {"submission": f"student module {state.spec.module}.py"}.get(which, f"{which} module")
         if which == "submission" and not folder.is_dir():
             state.modules[which] = SubmissionError(f"submission folder {folder} does not exist")
         else:
@@ -223,6 +226,13 @@ def impl(request: pytest.FixtureRequest) -> ModuleType:
 def reference(request: pytest.FixtureRequest) -> ModuleType:
     """The released module from the course's own copy: its serial references are what speedups are measured against."""
     return _module(_require_state(request), "reference")
+
+
+@pytest.fixture
+def solution(request: pytest.FixtureRequest) -> ModuleType | None:
+    """The staff reference solution when grading on a trusted machine (timed alongside), else None."""
+    state = _require_state(request)
+    return _module(state, "solution") if state.solution is not None else None
 
 
 @pytest.fixture

@@ -63,7 +63,13 @@ class WorkerRun:
 
 
 def _worker_command(
-    assignment: Path, submission: Path, rootdir: Path, targets: list[str], select: list[str], timeout: float
+    assignment: Path,
+    submission: Path,
+    solution: Path | None,
+    rootdir: Path,
+    targets: list[str],
+    select: list[str],
+    timeout: float,
 ) -> list[str]:
     cmd = [
         sys.executable, "-m", "pytest",
@@ -78,6 +84,8 @@ def _worker_command(
         "--parlab-assignment", str(assignment),
         "--parlab-submission", str(submission),
     ]  # fmt: skip
+    if solution is not None:
+        cmd += ["--parlab-solution", str(solution)]
     for pattern in select:
         cmd += ["--parlab-select", pattern]
     return cmd + targets
@@ -170,6 +178,7 @@ def run_worker(
     env_extra: dict[str, str],
     select: list[str],
     test_timeout: float,
+    solution: Path | None = None,
 ) -> WorkerRun:
     """Run the tests, restarting the worker past any test that kills it, until every test has a record."""
     run = WorkerRun()
@@ -207,7 +216,7 @@ def run_worker(
                 return min(run_deadline, float(current["since"] or 0.0) + test_timeout + KILL_GRACE_S)
             return run_deadline
 
-        cmd = _worker_command(assignment, submission, rootdir, targets, select, test_timeout)
+        cmd = _worker_command(assignment, submission, solution, rootdir, targets, select, test_timeout)
         code, tail, hit_deadline = _run_once(cmd, env, (read_fd, write_fd, secret), deadline, on_event)
         run.output_tail = tail
         if not collected_once:

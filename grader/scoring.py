@@ -1,15 +1,37 @@
-"""Points from measurements: the speedup target for this machine and the credit earned against it."""
+"""From a speedup measurement to points: targets that follow what the machine can show.
+
+The rule for a CPU part with c usable cores (capped at the spec's max_cores):
+
+- capacity K: the speedup the staff's perfectly parallel probe gets in the same rounds (≤ c).
+  For a memory-bound task K is further capped by bandwidth: the parallel bandwidth probe's bytes/s
+  divided by what the serial baseline already moves.
+- If K < 1 + MIN_CAPACITY_SHARE·(c−1), this machine cannot tell parallel code from serial code
+  right now: the test is *deferred* (never failed), with the numbers in the message.
+- target = 1 + efficiency·(K−1); with the reference solution timed alongside (trusted grading),
+  never more than the reference's own speedup / REFERENCE_SLACK (CS149: within 1.2× of the
+  reference time is full credit).
+- floor  = 1 + floor_efficiency·(c−1), fixed by the cores: a serial program never gets past it.
+- credit is linear in the median speedup between floor (0) and target (1).
+
+GPU parts use the spec's fixed target and floor (their speed has nothing to do with CPU cores).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from .spec import PerformanceSpec
+from .timing import Measurement
+
+MIN_CAPACITY_SHARE = 0.6  # 1.6x on 2 cores, 2.8x on 4: below that, defer
+REFERENCE_SLACK = 1.2
+BACKGROUND_CPU_LIMIT = 1.4  # process CPU / wall time during serial baseline calls
+CLEAR_WIDTH = 0.04  # an interval narrower than 4 % of the speedup settles a partial score
 
 
 @dataclass(frozen=True)
 class SpeedupTarget:
-    cores: int
     target: float  # full credit at or above
     floor: float  # no credit at or below
 
@@ -21,17 +43,109 @@ class SpeedupTarget:
             return 0.0
         return (speedup - self.floor) / (self.target - self.floor)
 
-    def describe(self, speedup: float, low: float, high: float) -> str:
-        return f"{speedup:.2f}× ({low:.2f}–{high:.2f}), target {self.target:.2f}× on {self.cores} cores"
 
-
-def speedup_target(perf: PerformanceSpec, cores: int) -> SpeedupTarget:
-    """Core-scaled target: with c cores, 1 + efficiency·(c−1); the floor likewise with floor_efficiency."""
-    c = min(cores, perf.max_cores)
+def core_target(perf: PerformanceSpec, cores: float) -> SpeedupTarget:
+    """The target a machine delivering ``cores`` worth of parallelism sets (fixed for GPU parts)."""
     if perf.target is not None and perf.floor is not None:
-        return SpeedupTarget(cores=c, target=perf.target, floor=perf.floor)
-    return SpeedupTarget(
-        cores=c,
-        target=1.0 + perf.efficiency * (c - 1),
-        floor=1.0 + perf.floor_efficiency * (c - 1),
+        return SpeedupTarget(target=perf.target, floor=perf.floor)
+    c = min(cores, perf.max_cores)
+    return SpeedupTarget(target=1.0 + perf.efficiency * (c - 1), floor=1.0 + perf.floor_efficiency * (c - 1))
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Literal["scored", "deferred", "rejected"]
+    credit: float
+    message: str
+    target: float | None = None
+    floor: float | None = None
+    capacity: float | None = None  # parallelism available to this task right now (bandwidth included)
+
+    def metrics(self) -> dict:
+        out = {"decision": self.verdict, "credit": round(self.credit, 4)}
+        for key in ("target", "floor", "capacity"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key if key != "capacity" else "usable_capacity"] = round(value, 3)
+        return out
+
+
+def _range(m: Measurement) -> str:
+    low, high = m.interval
+    return f"{m.speedup:.2f}× ({low:.2f}–{high:.2f})"
+
+
+def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
+    """Score a CPU speedup measurement (see the module docstring for the rule)."""
+    c = min(cores, perf.max_cores)
+    if m.background_cpu > BACKGROUND_CPU_LIMIT:
+        return Decision(
+            "rejected",
+            0.0,
+            f"your code kept using CPU after returning (the process used {m.background_cpu:.1f}× its wall time "
+            "while the serial baseline ran): stop every thread and process before returning",
+        )
+    capacity = min(m.capacity or 1.0, float(c))
+    limit = "cores"
+    if perf.bound == "memory" and m.bandwidth_ceiling and m.achieved_bandwidth("baseline"):
+        bw_room = m.bandwidth_ceiling / m.achieved_bandwidth("baseline")  # type: ignore[operator]
+        if bw_room < capacity:
+            capacity, limit = bw_room, "bandwidth"
+    fixed = core_target(perf, c)
+    need = 1.0 + MIN_CAPACITY_SHARE * (c - 1)
+    if c < 2 or capacity < need:
+        if limit == "bandwidth":
+            why = (
+                f"memory-bound: the serial baseline already moves {m.achieved_bandwidth('baseline') / 1e9:.1f} GB/s "
+                f"of the {m.bandwidth_ceiling / 1e9:.1f} GB/s this machine delivers"  # type: ignore[operator]
+            )
+        elif c < 2:
+            why = "only 1 usable core"
+        else:
+            why = f"{c} usable cores delivered {capacity:.2f}× on the calibration kernel (needs {need:.2f}×)"
+        return Decision(
+            "deferred",
+            0.0,
+            f"{why}; a parallel speedup cannot be judged here, rerun on a quieter machine (you measured {_range(m)})",
+            capacity=capacity,
+        )
+    target = 1.0 + perf.efficiency * (capacity - 1.0)
+    ref = m.reference_speedup
+    if ref is not None:
+        target = min(target, ref / REFERENCE_SLACK)
+        if target <= fixed.floor:
+            return Decision(
+                "deferred",
+                0.0,
+                f"the reference solution itself reached only {ref:.2f}× here; rerun on a quieter machine",
+                capacity=capacity,
+            )
+    rule = SpeedupTarget(target=target, floor=fixed.floor)
+    credit = rule.credit(m.speedup)
+    bw = ""
+    if m.task_bytes is not None and m.bandwidth_ceiling:
+        achieved = m.achieved_bandwidth()
+        ceiling = m.bandwidth_ceiling
+        bw = f"; {achieved / 1e9:.1f} GB/s = {achieved / ceiling:.0%} of the {ceiling / 1e9:.1f} GB/s ceiling"  # type: ignore[operator]
+    message = f"{_range(m)}, target {target:.2f}× (machine delivers {capacity:.2f}× on {c} cores){bw}"
+    return Decision("scored", credit, message, target=target, floor=fixed.floor, capacity=capacity)
+
+
+def decide_fixed(perf: PerformanceSpec, m: Measurement) -> Decision:
+    """Score against the spec's fixed target (GPU parts)."""
+    rule = core_target(perf, 1)
+    return Decision(
+        "scored", rule.credit(m.speedup), f"{_range(m)}, target {rule.target:.2f}×", target=rule.target, floor=rule.floor
     )
+
+
+def clear_enough(perf: PerformanceSpec, cores: int, m: Measurement) -> bool:
+    """Stop rule: more rounds would not change the outcome."""
+    d = decide_cpu(perf, cores, m) if perf.target is None else decide_fixed(perf, m)
+    if d.verdict == "rejected":
+        return True
+    if d.verdict == "deferred":
+        return d.capacity is not None and d.capacity < 1.0 + 0.8 * MIN_CAPACITY_SHARE * (min(cores, perf.max_cores) - 1)
+    low, high = m.interval
+    assert d.target is not None and d.floor is not None
+    return low >= d.target or high <= d.floor or (high - low) < CLEAR_WIDTH * m.speedup

@@ -52,15 +52,20 @@ class PerformanceSpec(_Frozen):
     """How a part's speed is graded: one timed workload and a core-scaled target.
 
     With c usable cores the target speedup is ``1 + efficiency * (c - 1)`` and no credit is given
-    below ``1 + floor_efficiency * (c - 1)``; credit is linear in between. GPU parts, whose speedup
-    has nothing to do with CPU cores, set a fixed ``target`` and ``floor`` instead. ``bound`` says what
-    limits the workload (compute or memory bandwidth) so the measurement can pick the right ceiling.
+    below ``1 + floor_efficiency * (c - 1)``; credit is linear in between. The measurement lowers
+    the target when the machine delivers less than c right now (see `grader.scoring`). GPU parts,
+    whose speedup has nothing to do with CPU cores, set a fixed ``target`` and ``floor`` instead.
+    ``bound`` says what limits the workload; memory-bound tasks declare ``bytes_per_element`` so
+    the bandwidth they reach can be held against the machine's measured ceiling.
     """
 
     points: Points
     size: int = Field(gt=0, description="elements in the timed input")
     params: dict[str, int | float | str] = Field(default_factory=dict)
     bound: Literal["compute", "memory"] = "compute"
+    bytes_per_element: float | None = Field(
+        default=None, gt=0, description="bytes the task must move per element (required when bound = memory)"
+    )
     efficiency: float = Field(default=0.7, gt=0, le=1)
     floor_efficiency: float = Field(default=0.2, ge=0, le=1)
     max_cores: int = Field(default=64, ge=1, description="cores beyond this do not raise the target")
@@ -71,6 +76,8 @@ class PerformanceSpec(_Frozen):
     def _floor_below_target(self) -> PerformanceSpec:
         if self.floor_efficiency >= self.efficiency:
             raise ValueError("floor_efficiency must be below efficiency")
+        if self.bound == "memory" and self.bytes_per_element is None:
+            raise ValueError("a memory-bound task must declare bytes_per_element")
         if (self.target is None) != (self.floor is None):
             raise ValueError("give both target and floor, or neither")
         if self.target is not None and self.floor is not None and self.floor >= self.target:

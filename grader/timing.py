@@ -1,106 +1,254 @@
-"""Speedup measurement: a serial baseline and a candidate timed side by side, in one run.
+"""Speedup measurement that stays honest on a busy machine.
 
-Interim method (the adaptive, capacity-aware measurement replaces it): after a warm-up call of each
-(so JIT compilation is never timed), run rounds in A B B A order on rotating inputs, check every
-candidate output, and report the median of the per-round ratios baseline/candidate. Pairing each
-baseline with its neighbouring candidate run cancels slow drifts in machine load; the median
-ignores single disturbed rounds. (Best-of-N was tried and rejected: on an idle 2-core box the
-serial run's best time enjoys a single-core clock boost, which cut a true 1.95x to 1.78x.)
-Raw samples are kept in the result.
+One measurement = rounds of four timed calls, in an order that alternates from round to round:
+the staff serial baseline (B) and the student's candidate (C) on the same rotating input, and the
+staff compute probe serial (Ks) and parallel (Kp). Optionally the staff reference solution (R) on
+the same input (trusted grading) and the bandwidth probe (memory-bound tasks).
+
+- JIT compilation is excluded: every function is called once before any timing.
+- Every candidate output of a timed run is checked: a fast wrong or cached answer earns nothing.
+- The speedup is the median of the per-round ratios B/C; its interval is a bootstrap interval of
+  that median. The machine's capacity is the median of Ks/Kp over the same rounds: how much
+  parallel speedup a perfectly parallel kernel gets *right now*.
+- Rounds continue until the decision is clear (`decide` says so) or the time budget is spent.
+- Guards against inflating the baseline: the baseline is first timed before the candidate has ever
+  run; later baseline times are clamped to 1.15x that figure; the process's CPU time during each
+  baseline call is compared with its wall time, so student threads still burning CPU are caught.
+
+Clocks are bound when this module is imported, before any student code is.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-# Clocks are bound at import, before any student code runs.
-_clock = time.perf_counter
+import numpy as np
 
-WARMUP_CALLS = 1
-MIN_ROUNDS = 5
-MAX_ROUNDS = 21
-TIME_BUDGET_S = 10.0
+_wall = time.perf_counter
+_cpu = time.process_time
+
+MIN_ROUNDS = 12
+MAX_ROUNDS = 40
+TIME_BUDGET_S = 12.0
+PRE_ROUNDS = 3  # baseline timings taken before the candidate first runs
+BASELINE_CLAMP = 1.15  # a baseline slower than this times its pre-candidate time is clamped
+BACKGROUND_CPU_LIMIT = 1.4  # process CPU time / wall time during a serial baseline call
+BOOTSTRAP_RESAMPLES = 400
+INTERVAL = (0.10, 0.90)  # an 80 % bootstrap interval
 
 
 @dataclass(frozen=True)
-class SpeedupMeasurement:
-    speedup: float  # median over rounds of baseline time / candidate time
-    low: float  # 25th percentile of the per-round ratios
-    high: float  # 75th percentile
-    rounds: int
-    baseline_s: tuple[float, ...] = field(repr=False)
-    candidate_s: tuple[float, ...] = field(repr=False)
+class Round:
+    baseline: float
+    candidate: float
+    baseline_cpu: float  # process CPU seconds during the baseline call
+    probe_serial: float | None = None
+    probe_parallel: float | None = None
+    reference: float | None = None
+    bandwidth_serial: float | None = None
+    bandwidth_parallel: float | None = None
+    baseline_clamped: bool = False
+
+    @property
+    def speedup(self) -> float:
+        return self.baseline / self.candidate
+
+    @property
+    def capacity(self) -> float | None:
+        if self.probe_serial is None or self.probe_parallel is None:
+            return None
+        return self.probe_serial / self.probe_parallel
+
+
+@dataclass(frozen=True)
+class Measurement:
+    rounds: tuple[Round, ...]
+    baseline_before: float  # median baseline time before the candidate ever ran
+    bandwidth_bytes: float | None = None  # bytes the bandwidth probe moves per call
+    task_bytes: float | None = None  # bytes the task moves per call (memory-bound tasks)
+    stop_reason: str = ""
+    interval: tuple[float, float] = (0.0, 0.0)  # bootstrap interval of the median speedup
+
+    @property
+    def speedup(self) -> float:
+        return statistics.median(r.speedup for r in self.rounds)
+
+    @property
+    def capacity(self) -> float | None:
+        """Median speedup of the perfectly parallel probe: the parallelism the machine delivers now."""
+        values = [r.capacity for r in self.rounds]
+        return None if any(v is None for v in values) else statistics.median(values)  # type: ignore[type-var]
+
+    @property
+    def reference_speedup(self) -> float | None:
+        if any(r.reference is None for r in self.rounds):
+            return None
+        return statistics.median(r.baseline / r.reference for r in self.rounds)  # type: ignore[operator]
+
+    @property
+    def background_cpu(self) -> float:
+        """Median CPU/wall ratio of the process during baseline calls (1.0 for serial code alone)."""
+        return statistics.median(r.baseline_cpu / r.baseline for r in self.rounds)
+
+    @property
+    def bandwidth_ceiling(self) -> float | None:
+        """Bytes/s the parallel bandwidth probe moved: the most any memory-bound code can reach here."""
+        if self.bandwidth_bytes is None:
+            return None
+        return self.bandwidth_bytes / statistics.median(r.bandwidth_parallel for r in self.rounds)  # type: ignore[misc]
+
+    def achieved_bandwidth(self, which: str = "candidate") -> float | None:
+        if self.task_bytes is None:
+            return None
+        return self.task_bytes / statistics.median(getattr(r, which) for r in self.rounds)
 
     def metrics(self) -> dict[str, Any]:
-        return {
+        low, high = self.interval
+        out: dict[str, Any] = {
             "speedup": round(self.speedup, 3),
-            "speedup_low": round(self.low, 3),
-            "speedup_high": round(self.high, 3),
-            "rounds": self.rounds,
-            "baseline_best_s": round(min(self.baseline_s), 6),
-            "candidate_best_s": round(min(self.candidate_s), 6),
+            "speedup_low": round(low, 3),
+            "speedup_high": round(high, 3),
+            "rounds": len(self.rounds),
+            "capacity": None if self.capacity is None else round(self.capacity, 3),
+            "baseline_s": round(statistics.median(r.baseline for r in self.rounds), 6),
+            "candidate_s": round(statistics.median(r.candidate for r in self.rounds), 6),
+            "baseline_clamped_rounds": sum(r.baseline_clamped for r in self.rounds),
+            "background_cpu": round(self.background_cpu, 3),
+            "stop": self.stop_reason,
         }
+        if self.reference_speedup is not None:
+            out["reference_speedup"] = round(self.reference_speedup, 3)
+        if self.bandwidth_ceiling is not None:
+            out["bandwidth_ceiling_gbs"] = round(self.bandwidth_ceiling / 1e9, 2)
+        if self.task_bytes is not None:
+            out["candidate_gbs"] = round(self.achieved_bandwidth() / 1e9, 2)  # type: ignore[operator]
+            out["baseline_gbs"] = round(self.achieved_bandwidth("baseline") / 1e9, 2)  # type: ignore[operator]
+        return out
 
 
 class WrongAnswerWhileTimed(AssertionError):
     """The candidate returned a wrong answer on a timed run: its speed earns nothing."""
 
 
-def _timed(fn: Callable[[Any], Any], arg: Any) -> tuple[float, Any]:
-    start = _clock()
+def bootstrap_interval(values: Sequence[float], seed: int = 0) -> tuple[float, float]:
+    """Bootstrap interval of the median: robust to a few disturbed rounds, honest about spread."""
+    data = np.asarray(values, dtype=float)
+    if data.size < 2:
+        return float(data[0]), float(data[0])
+    rng = np.random.default_rng(seed)
+    samples = rng.choice(data, size=(BOOTSTRAP_RESAMPLES, data.size), replace=True)
+    medians = np.median(samples, axis=1)
+    lo, hi = np.quantile(medians, INTERVAL)
+    return float(lo), float(hi)
+
+
+def _timed(fn: Callable[[Any], Any], arg: Any) -> tuple[float, float, Any]:
+    c0, t0 = _cpu(), _wall()
     out = fn(arg)
-    return _clock() - start, out
+    t1, c1 = _wall(), _cpu()
+    return t1 - t0, c1 - c0, out
 
 
-def measure_speedup(
+def _wall_of(fn: Callable[[], Any]) -> float:
+    t0 = _wall()
+    fn()
+    return _wall() - t0
+
+
+def measure(
     baseline: Callable[[Any], Any],
     candidate: Callable[[Any], Any],
     inputs: Sequence[Any],
     check: Callable[[Any, Any], None],
     *,
+    probe: Any | None = None,
+    bandwidth: Any | None = None,
+    reference: Callable[[Any], Any] | None = None,
+    task_bytes: float | None = None,
+    decide: Callable[[Measurement], bool] = lambda m: False,
     min_rounds: int = MIN_ROUNDS,
     max_rounds: int = MAX_ROUNDS,
     budget_s: float = TIME_BUDGET_S,
-) -> SpeedupMeasurement:
-    """Time baseline and candidate interleaved; ``check(candidate_out, baseline_out)`` must not raise."""
+) -> Measurement:
+    """Time baseline vs candidate with the machine's capacity alongside; ``check(candidate_out, baseline_out)``.
+
+    ``probe`` (CPU parallelism) and ``bandwidth`` (memory-bound tasks) provide ``serial()`` and
+    ``parallel()``; see `grader.calibration`. GPU measurements pass neither.
+    ``decide(measurement)`` returning True stops early once ``min_rounds`` are done.
+    """
     if not inputs:
-        raise ValueError("measure_speedup needs at least one input")
-    for arg in inputs[:1]:
-        for _ in range(WARMUP_CALLS):
-            baseline(arg)
-            candidate(arg)
-    base: list[float] = []
-    cand: list[float] = []
-    started = _clock()
-    rounds = 0
-    while rounds < max_rounds and (rounds < min_rounds or _clock() - started < budget_s):
-        arg = inputs[rounds % len(inputs)]
-        order = (0, 1) if rounds % 2 == 0 else (1, 0)
-        outs: dict[int, Any] = {}
-        for which in order:
-            t, outs[which] = _timed(baseline if which == 0 else candidate, arg)
-            (base if which == 0 else cand).append(t)
+        raise ValueError("measure needs at least one input")
+    started = _wall()
+    baseline(inputs[0])  # compile: never timed
+    before = [_timed(baseline, inputs[i % len(inputs)])[0] for i in range(PRE_ROUNDS)]
+    baseline_before = statistics.median(before)
+    candidate(inputs[0])
+    if reference is not None:
+        reference(inputs[0])
+
+    rounds: list[Round] = []
+    stop = "max rounds"
+    while len(rounds) < max_rounds:
+        arg = inputs[len(rounds) % len(inputs)]
+        times: dict[str, float] = {}
+        outputs: dict[str, Any] = {}
+        steps = ["B", "C"] + (["Ks", "Kp"] if probe else []) + (["R"] if reference else []) + (["Ws", "Wp"] if bandwidth else [])
+        if len(rounds) % 2:
+            steps.reverse()
+        cpu_b = 0.0
+        for step in steps:
+            if step == "B":
+                times[step], cpu_b, outputs[step] = _timed(baseline, arg)
+            elif step == "C":
+                times[step], _, outputs[step] = _timed(candidate, arg)
+            elif step == "R":
+                times[step], _, _ = _timed(reference, arg)  # type: ignore[arg-type]
+            elif step == "Ks":
+                times[step] = _wall_of(probe.serial)  # type: ignore[union-attr]
+            elif step == "Kp":
+                times[step] = _wall_of(probe.parallel)  # type: ignore[union-attr]
+            elif step == "Ws":
+                times[step] = _wall_of(bandwidth.serial)  # type: ignore[union-attr]
+            elif step == "Wp":
+                times[step] = _wall_of(bandwidth.parallel)  # type: ignore[union-attr]
         try:
-            check(outs[1], outs[0])
+            check(outputs["C"], outputs["B"])
         except AssertionError as exc:
             raise WrongAnswerWhileTimed(f"wrong answer on a timed run: {exc}") from None
-        rounds += 1
-    ratios = sorted(b / c for b, c in zip(base, cand, strict=True))
-    return SpeedupMeasurement(
-        speedup=statistics.median(ratios),
-        low=_quantile(ratios, 0.25),
-        high=_quantile(ratios, 0.75),
-        rounds=rounds,
-        baseline_s=tuple(base),
-        candidate_s=tuple(cand),
+        limit = BASELINE_CLAMP * baseline_before
+        rounds.append(
+            Round(
+                baseline=min(times["B"], limit),
+                candidate=times["C"],
+                probe_serial=times.get("Ks"),
+                probe_parallel=times.get("Kp"),
+                baseline_cpu=cpu_b,
+                reference=times.get("R"),
+                bandwidth_serial=times.get("Ws"),
+                bandwidth_parallel=times.get("Wp"),
+                baseline_clamped=times["B"] > limit,
+            )
+        )
+        if len(rounds) >= min_rounds:
+            current = _with_interval(rounds, baseline_before, bandwidth, task_bytes, "")
+            if decide(current):
+                stop = "decision clear"
+                break
+            if _wall() - started > budget_s:
+                stop = "time budget"
+                break
+    return _with_interval(rounds, baseline_before, bandwidth, task_bytes, stop)
+
+
+def _with_interval(rounds: list[Round], before: float, bandwidth: Any, task_bytes: float | None, stop: str) -> Measurement:
+    return Measurement(
+        rounds=tuple(rounds),
+        baseline_before=before,
+        bandwidth_bytes=getattr(bandwidth, "bytes", None),
+        task_bytes=task_bytes,
+        stop_reason=stop,
+        interval=bootstrap_interval([r.speedup for r in rounds]),
     )
-
-
-def _quantile(sorted_values: Sequence[float], q: float) -> float:
-    pos = q * (len(sorted_values) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)

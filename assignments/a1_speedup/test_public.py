@@ -48,7 +48,7 @@ def test_fourier_gpu_matches_serial(impl, reference, spec, gpu):
 
 
 @grade(task="fourier", part="cpu", kind="performance", points=3)
-def test_fourier_cpu_speedup(impl, reference, spec, cores, grading):
+def test_fourier_cpu_speedup(impl, reference, solution, spec, cores, grading):
     perf = spec.part("fourier", "cpu").performance
     terms = perf.params["terms"]
     grade_cpu_speedup(
@@ -58,6 +58,7 @@ def test_fourier_cpu_speedup(impl, reference, spec, cores, grading):
         baseline=lambda x: reference.fourier_serial(x, terms),
         candidate=lambda x: impl.fourier_cpu(x, terms),
         inputs=[_inputs(perf.size, seed=s) for s in range(3)],
+        reference=(lambda x: solution.fourier_cpu(x, terms)) if solution else None,
     )
 
 

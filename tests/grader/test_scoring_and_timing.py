@@ -1,4 +1,4 @@
-"""Speedup targets, credit, and the interim measurement (with controllable fake workloads)."""
+"""Speedup measurement and scoring, with fake workloads whose speed the test controls."""
 
 from __future__ import annotations
 
@@ -6,29 +6,112 @@ import time
 
 import pytest
 
-from grader.scoring import speedup_target
+from grader import scoring
+from grader.scoring import core_target, decide_cpu, decide_fixed
 from grader.spec import PerformanceSpec
-from grader.timing import WrongAnswerWhileTimed, measure_speedup
+from grader.timing import Measurement, Round, WrongAnswerWhileTimed, bootstrap_interval, measure
+
+PERF = PerformanceSpec(points=3, size=10, efficiency=0.6, floor_efficiency=0.15, max_cores=8)
 
 
-def test_target_scales_with_cores_and_is_capped():
-    perf = PerformanceSpec(points=3, size=10, efficiency=0.6, floor_efficiency=0.15, max_cores=8)
-    assert speedup_target(perf, 2).target == pytest.approx(1.6)
-    assert speedup_target(perf, 2).floor == pytest.approx(1.15)
-    assert speedup_target(perf, 4).target == pytest.approx(2.8)
-    assert speedup_target(perf, 64).target == speedup_target(perf, 8).target
+def test_core_target_scales_with_cores_and_is_capped():
+    assert core_target(PERF, 2).target == pytest.approx(1.6)
+    assert core_target(PERF, 2).floor == pytest.approx(1.15)
+    assert core_target(PERF, 4).target == pytest.approx(2.8)
+    assert core_target(PERF, 64).target == core_target(PERF, 8).target
 
 
 def test_fixed_target_ignores_cores():
-    perf = PerformanceSpec(points=2, size=10, target=20, floor=4)
-    t = speedup_target(perf, 2)
+    t = core_target(PerformanceSpec(points=2, size=10, target=20, floor=4), 2)
     assert (t.target, t.floor) == (20, 4)
 
 
 @pytest.mark.parametrize("speedup, credit", [(0.9, 0.0), (1.15, 0.0), (1.375, 0.5), (1.6, 1.0), (3.0, 1.0)])
 def test_credit_is_linear_between_floor_and_target(speedup, credit):
-    t = speedup_target(PerformanceSpec(points=3, size=10, efficiency=0.6, floor_efficiency=0.15), 2)
-    assert t.credit(speedup) == pytest.approx(credit)
+    assert core_target(PERF, 2).credit(speedup) == pytest.approx(credit)
+
+
+def measurement(speedups, capacity, *, reference=None, cpu=1.0, bandwidth=None, task_bytes=None):
+    """A measurement with the given per-round speedups and probe capacity (times in seconds)."""
+    rounds = tuple(
+        Round(
+            baseline=1.0,
+            candidate=1.0 / s,
+            baseline_cpu=cpu,
+            probe_serial=capacity,
+            probe_parallel=1.0,
+            reference=None if reference is None else 1.0 / reference,
+            bandwidth_parallel=None if bandwidth is None else 1.0,
+        )
+        for s in speedups
+    )
+    return Measurement(
+        rounds=rounds,
+        baseline_before=1.0,
+        bandwidth_bytes=bandwidth,
+        task_bytes=task_bytes,
+        interval=bootstrap_interval([r.speedup for r in rounds]),
+    )
+
+
+def test_correct_code_on_an_idle_machine_gets_full_credit():
+    d = decide_cpu(PERF, 2, measurement([1.9, 1.95, 1.85, 1.92], capacity=1.95))
+    assert d.verdict == "scored" and d.credit == 1.0
+    assert d.target == pytest.approx(1 + 0.6 * 0.95)
+    assert "machine delivers 1.95× on 2 cores" in d.message
+
+
+def test_serial_code_gets_nothing():
+    d = decide_cpu(PERF, 2, measurement([1.0, 1.02, 0.98], capacity=1.95))
+    assert d.verdict == "scored" and d.credit == 0.0
+
+
+def test_busy_machine_defers_instead_of_failing():
+    d = decide_cpu(PERF, 2, measurement([1.05, 0.98], capacity=1.1))
+    assert d.verdict == "deferred" and d.credit == 0.0
+    assert "2 usable cores delivered 1.10× on the calibration kernel (needs 1.60×)" in d.message
+    assert "rerun on a quieter machine" in d.message
+
+
+def test_one_core_defers():
+    assert decide_cpu(PERF, 1, measurement([1.0], capacity=1.0)).verdict == "deferred"
+
+
+def test_reference_solution_lowers_the_target_cs149_style():
+    d = decide_cpu(PERF, 8, measurement([4.0, 4.1, 3.9], capacity=7.5, reference=4.5))
+    assert d.target == pytest.approx(4.5 / scoring.REFERENCE_SLACK)
+    assert d.credit == 1.0
+
+
+def test_background_cpu_during_the_baseline_is_rejected():
+    d = decide_cpu(PERF, 2, measurement([2.5, 2.6], capacity=1.9, cpu=1.9))
+    assert d.verdict == "rejected" and d.credit == 0.0
+    assert "kept using CPU after returning" in d.message
+
+
+def test_memory_bound_task_defers_when_bandwidth_leaves_no_room():
+    perf = PerformanceSpec(points=3, size=10, bound="memory", bytes_per_element=24)
+    # serial baseline moves 24 GB/s (24e9 bytes in 1 s), the parallel probe 27 GB/s: room 1.125x
+    d = decide_cpu(perf, 2, measurement([1.05, 1.1], capacity=1.95, bandwidth=27e9, task_bytes=24e9))
+    assert d.verdict == "deferred" and "memory-bound" in d.message and "24.0 GB/s of the 27.0 GB/s" in d.message
+
+
+def test_fixed_gpu_target():
+    d = decide_fixed(PerformanceSpec(points=2, size=10, target=20, floor=4), measurement([12.0, 12.0], capacity=1.0))
+    assert d.credit == pytest.approx(0.5)
+
+
+class Probe:
+    """A fake machine probe with a chosen serial/parallel ratio."""
+
+    def __init__(self, serial_s, parallel_s):
+        self.s, self.p = serial_s, parallel_s
+
+    def serial(self):
+        time.sleep(self.s)
+
+    def parallel(self):
+        time.sleep(self.p)
 
 
 def _sleeper(seconds):
@@ -39,11 +122,36 @@ def _sleeper(seconds):
     return run
 
 
-def test_measured_ratio_matches_a_known_speedup():
-    m = measure_speedup(_sleeper(0.02), _sleeper(0.01), [1, 2], check=lambda got, want: None, min_rounds=5, max_rounds=5)
-    assert m.rounds == 5 and len(m.baseline_s) == len(m.candidate_s) == 5
-    assert 1.6 < m.speedup < 2.2
-    assert m.low <= m.speedup <= m.high
+def test_measured_ratio_and_capacity_match_known_values():
+    m = measure(
+        _sleeper(0.02), _sleeper(0.01), [1, 2], lambda got, want: None, probe=Probe(0.01, 0.005), min_rounds=6, max_rounds=6
+    )
+    assert len(m.rounds) == 6
+    assert 1.7 < m.speedup < 2.2 and 1.7 < m.capacity < 2.2
+    assert m.interval[0] <= m.speedup <= m.interval[1]
+    assert m.background_cpu < 0.5  # sleeping uses no CPU
+
+
+def test_stop_rule_ends_early_when_the_decision_is_clear():
+    m = measure(_sleeper(0.01), _sleeper(0.01), [1], lambda g, w: None, decide=lambda m: True, min_rounds=3, max_rounds=30)
+    assert len(m.rounds) == 3 and m.stop_reason == "decision clear"
+
+
+def test_slowed_baseline_is_clamped_to_its_pre_candidate_time():
+    state = {"slow": False}
+
+    def baseline(x):
+        time.sleep(0.05 if state["slow"] else 0.01)
+        return x
+
+    def candidate(x):
+        state["slow"] = True  # e.g. leaves something running that slows whatever comes next
+        time.sleep(0.01)
+        return x
+
+    m = measure(baseline, candidate, [1], lambda g, w: None, min_rounds=4, max_rounds=4)
+    assert all(r.baseline_clamped for r in m.rounds)
+    assert m.speedup < 1.3, "a 5x slower baseline must not become a 5x speedup"
 
 
 def test_wrong_answer_on_a_timed_run_is_caught():
@@ -57,4 +165,4 @@ def test_wrong_answer_on_a_timed_run_is_caught():
         assert got == want, "mismatch"
 
     with pytest.raises(WrongAnswerWhileTimed, match="wrong answer on a timed run: mismatch"):
-        measure_speedup(lambda x: x, cheat, [1, 2, 3], check=check, min_rounds=5, max_rounds=5)
+        measure(lambda x: x, cheat, [1, 2, 3], check, min_rounds=5, max_rounds=5)
