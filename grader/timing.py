@@ -11,9 +11,10 @@ the same input (trusted grading) and the bandwidth probe (memory-bound tasks).
   that median. The machine's capacity is the median of Ks/Kp over the same rounds: how much
   parallel speedup a perfectly parallel kernel gets *right now*.
 - Rounds continue until the decision is clear (`decide` says so) or the time budget is spent.
-- Guards against inflating the baseline: the baseline is first timed before the candidate has ever
-  run; later baseline times are clamped to 1.15x that figure; the process's CPU time during each
-  baseline call is compared with its wall time, so student threads still burning CPU are caught.
+- Guards against inflating the baseline: before the candidate has ever run, the baseline is timed
+  against the serial probe; later baseline times are clamped to 1.25x what that ratio and the
+  round's own probe time predict; the process's CPU time during each baseline call is compared
+  with its wall time, so student threads still burning CPU are caught.
 
 Clocks are bound when this module is imported, before any student code is.
 """
@@ -34,7 +35,7 @@ MIN_ROUNDS = 12
 MAX_ROUNDS = 40
 TIME_BUDGET_S = 12.0
 PRE_ROUNDS = 3  # baseline timings taken before the candidate first runs
-BASELINE_CLAMP = 1.15  # a baseline slower than this times its pre-candidate time is clamped
+BASELINE_CLAMP = 1.25  # a baseline slower than this times its calibrated expectation is clamped
 BACKGROUND_CPU_LIMIT = 1.4  # process CPU time / wall time during a serial baseline call
 BOOTSTRAP_RESAMPLES = 400
 INTERVAL = (0.10, 0.90)  # an 80 % bootstrap interval
@@ -183,8 +184,16 @@ def measure(
         raise ValueError("measure needs at least one input")
     started = _wall()
     baseline(inputs[0])  # compile: never timed
-    before = [_timed(baseline, inputs[i % len(inputs)])[0] for i in range(PRE_ROUNDS)]
+    # Before the candidate ever runs: how long the baseline takes, relative to the serial probe
+    # when there is one (so a machine that changes speed moves both and nothing is clamped).
+    before, per_probe = [], []
+    for i in range(PRE_ROUNDS):
+        b = _timed(baseline, inputs[i % len(inputs)])[0]
+        before.append(b)
+        if probe is not None:
+            per_probe.append(b / _wall_of(probe.serial))
     baseline_before = statistics.median(before)
+    baseline_per_probe = statistics.median(per_probe) if per_probe else None
     candidate(inputs[0])
     if reference is not None:
         reference(inputs[0])
@@ -218,7 +227,8 @@ def measure(
             check(outputs["C"], outputs["B"])
         except AssertionError as exc:
             raise WrongAnswerWhileTimed(f"wrong answer on a timed run: {exc}") from None
-        limit = BASELINE_CLAMP * baseline_before
+        expected = baseline_per_probe * times["Ks"] if baseline_per_probe is not None else baseline_before
+        limit = BASELINE_CLAMP * expected
         rounds.append(
             Round(
                 baseline=min(times["B"], limit),

@@ -54,5 +54,6 @@ def test_serial_code_dressed_as_parallel_earns_no_speedup_points(a1, make_submis
     perf = [t for t in report.tests if t.kind == "performance"]
     correct = [t for t in report.tests if t.kind == "correctness"]
     assert all(t.status is Status.passed for t in correct)
-    assert perf and all(t.score == 0 and t.status is Status.failed for t in perf), perf
+    # Never a point; "failed" on a quiet machine, "deferred" if the machine is too busy to judge.
+    assert perf and all(t.score == 0 and t.status in (Status.failed, Status.deferred) for t in perf), perf
     assert perf[0].metrics["speedup"] < 1.15
