@@ -36,7 +36,6 @@ MAX_ROUNDS = 40
 TIME_BUDGET_S = 12.0
 PRE_ROUNDS = 3  # baseline timings taken before the candidate first runs
 BASELINE_CLAMP = 1.25  # a baseline slower than this times its calibrated expectation is clamped
-BACKGROUND_CPU_LIMIT = 1.4  # process CPU time / wall time during a serial baseline call
 BOOTSTRAP_RESAMPLES = 400
 INTERVAL = (0.10, 0.90)  # an 80 % bootstrap interval
 
