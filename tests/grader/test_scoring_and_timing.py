@@ -9,7 +9,7 @@ import pytest
 from grader import scoring
 from grader.scoring import core_target, decide_cpu, decide_fixed
 from grader.spec import PerformanceSpec
-from grader.timing import Measurement, Round, WrongAnswerWhileTimed, bootstrap_interval, measure
+from grader.timing import BASELINE_CLAMP, Measurement, Round, WrongAnswerWhileTimed, bootstrap_interval, measure
 
 PERF = PerformanceSpec(points=3, size=10, efficiency=0.6, floor_efficiency=0.15, max_cores=8)
 
@@ -151,7 +151,8 @@ def test_slowed_baseline_is_clamped_to_its_pre_candidate_time():
 
     m = measure(baseline, candidate, [1], lambda g, w: None, min_rounds=4, max_rounds=4)
     assert all(r.baseline_clamped for r in m.rounds)
-    assert m.speedup < 1.3, "a 5x slower baseline must not become a 5x speedup"
+    # true speedup 1.0; the clamp lets the baseline count at most BASELINE_CLAMP x its expectation
+    assert m.speedup < BASELINE_CLAMP * 1.1, "a 5x slower baseline must not become a 5x speedup"
 
 
 def test_wrong_answer_on_a_timed_run_is_caught():
