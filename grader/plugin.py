@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
+import os
 import sys
 import time
 import traceback
@@ -31,7 +32,10 @@ from .spec import AssignmentSpec, load_spec
 from .testkit import KINDS, Deferred, Grading
 
 MESSAGE_LIMIT = 600
-RECORD_KEY = pytest.StashKey[dict]()
+RECORD_KEY = pytest.StashKey[dict]()  # the test's rubric line, from its grade marker
+_STARTED = pytest.StashKey[float]()
+_DONE = pytest.StashKey[bool]()  # its record has been made
+_GRADING = pytest.StashKey[Grading]()
 
 
 class SubmissionError(Exception):
@@ -154,10 +158,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         state.channel.send("start", nodeid=item.nodeid)
 
 
-_STARTED = pytest.StashKey[float]()
-_DONE = pytest.StashKey[bool]()
-
-
 # --------------------------------------------------------------------------- fixtures
 
 
@@ -248,8 +248,6 @@ def cores() -> int:
 @pytest.fixture
 def gpu() -> GpuContext:
     """The GPU backend chosen by the grader; defers the test when there is no way to run kernels."""
-    import os
-
     ctx = GpuContext(os.environ.get(BACKEND_ENV, "none"))
     if ctx.backend == "none":
         raise Deferred("no CUDA GPU and no CUDA simulator on this machine; graded on the course GPU machine")
@@ -261,9 +259,6 @@ def grading(request: pytest.FixtureRequest) -> Grading:
     g = Grading()
     request.node.stash[_GRADING] = g
     return g
-
-
-_GRADING = pytest.StashKey[Grading]()
 
 
 # --------------------------------------------------------------------------- records
@@ -326,8 +321,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if call.when == "teardown":
         return report
     meta = item.stash[RECORD_KEY]
-    status, fraction, message = _verdict(call.excinfo, state, item.stash.get(_GRADING, None))
     grading = item.stash.get(_GRADING, None)
+    status, fraction, message = _verdict(call.excinfo, state, grading)
     points = meta["points"]
     record = TestRecord(
         name=meta["name"],
