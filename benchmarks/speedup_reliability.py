@@ -5,7 +5,8 @@
 For each condition (idle; one core kept busy by a background process this script starts and
 stops) and each submission (the reference solution; the solution with its parallel loops made
 serial), grade the CPU performance tests N times and print: passed / partial / failed / deferred
-counts, speedup min / median / max, machine capacity, and seconds per grading. Then check the
+counts, speedup min / median / max, machine capacity, efficiency (speedup / capacity, round by
+round) and seconds per grading. Then check the
 targets: the reference is never failed (idle or loaded) and never deferred when idle; the impostor
 never passes; idle speedup spread max/min <= 1.15; the performance phase <= 15 s per task.
 """
@@ -99,6 +100,7 @@ def main() -> int:
         "deferred",
         "speedup min/median/max",
         "capacity median",
+        "efficiency min/median/max",
         "perf s median/max",
         "grading s",
     ):
@@ -108,6 +110,7 @@ def main() -> int:
         statuses = [t.status for t, _ in results]
         speedups = [t.metrics["speedup"] for t, _ in results if "speedup" in t.metrics]
         caps = [t.metrics["capacity"] for t, _ in results if t.metrics.get("capacity")]
+        effs = [t.metrics["efficiency"] for t, _ in results if t.metrics.get("efficiency")]
         perf_s = [t.duration for t, _ in results]
         count = {s: statuses.count(s) for s in Status}
         bad = count[Status.failed] + count[Status.error] + count[Status.timeout]
@@ -116,6 +119,7 @@ def main() -> int:
             condition, label,
             str(count[Status.passed]), str(count[Status.partial]), str(bad), str(count[Status.deferred]),
             spread, f"{statistics.median(caps):.2f}" if caps else "–",
+            f"{min(effs):.2f} / {statistics.median(effs):.2f} / {max(effs):.2f}" if effs else "–",
             f"{statistics.median(perf_s):.1f} / {max(perf_s):.1f}", f"{statistics.median(w for _, w in results):.1f}",
         )  # fmt: skip
         if label == "reference":
@@ -129,6 +133,9 @@ def main() -> int:
                             max(speedups) / min(speedups) <= 1.15,
                         )
                     )
+                if effs:
+                    ratio = max(effs) / min(effs)
+                    console.print(f"(for comparison: idle efficiency spread max/min = {ratio:.3f})")
         else:
             verdicts.append((f"impostor never passes ({condition})", count[Status.passed] == 0 and count[Status.partial] == 0))
         verdicts.append((f"performance phase <= 15 s ({condition}, {label}): max {max(perf_s):.1f} s", max(perf_s) <= 15))

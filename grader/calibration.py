@@ -2,7 +2,10 @@
 
 Timed in the same rounds as the student's code, they turn "is this machine busy?" into numbers:
 - the compute probe: a perfectly parallel, compute-bound loop, serial and with `prange`; its
-  serial/parallel time ratio is the speedup this machine can deliver at this moment (its capacity);
+  serial/parallel time ratio is the speedup this machine can deliver at this moment (its capacity).
+  Its inner loop is throughput-bound (independent libm calls, like most student kernels), so it
+  feels what they feel: on a VM the serial speed of such code swings by ±20 % with whatever shares
+  the physical core, and a latency-bound probe (one long dependency chain) did not see that;
 - the bandwidth probe: a STREAM-like triad, serial and parallel; bytes per second it moves is the
   ceiling a memory-bound task can reach.
 Neither is student code, and neither resembles a solution closely enough to be copied usefully.
@@ -16,15 +19,15 @@ import numpy as np
 from numba import njit, prange
 
 COMPUTE_PROBE_SIZE = 4096
-COMPUTE_PROBE_WORK = 200  # inner iterations per element: ~25 ms serial on a 2026 server core
+COMPUTE_PROBE_WORK = 200  # inner iterations per element: ~14 ms serial on a 2026 server core
 BANDWIDTH_PROBE_SIZE = 4_000_000  # three float64 arrays of 32 MB each: far beyond any cache
 
 
 @njit(inline="always")
 def _probe_element(v, work):
-    acc = v
+    acc = 0.0
     for k in range(work):
-        acc = math.sqrt(acc * acc + 1.0) * 0.5 + math.cos(acc) * 1e-3 + k * 1e-9
+        acc += math.sin(v * (k + 1)) * 0.5  # independent calls: throughput-bound, not latency-bound
     return acc
 
 
@@ -70,6 +73,10 @@ class ComputeProbe:
 
     def parallel(self) -> None:
         _compute_parallel(self.x, self.work)
+
+    def scale(self, factor: float) -> None:
+        """Make each call ``factor`` times longer (the measurement matches it to the baseline's time)."""
+        self.work = max(1, round(self.work * factor))
 
 
 class BandwidthProbe:

@@ -7,6 +7,10 @@ the same input (trusted grading) and the bandwidth probe (memory-bound tasks).
 
 - JIT compilation is excluded: every function is called once before any timing.
 - Every candidate output of a timed run is checked: a fast wrong or cached answer earns nothing.
+- The compute probe is scaled to last about as long as the baseline: a 7 ms parallel region is
+  thrown off by a vCPU descheduled for 2 ms, a 60 ms one is not, and capacity must be measured on
+  the same footing as the candidate (per-round capacity of a 14 ms probe ranged 0.7-2.4 next to a
+  120 ms baseline on a 2-core VM; a matched probe stayed within 1.2-2.1).
 - The speedup is the median of the per-round ratios B/C; its interval is a bootstrap interval of
   that median. The machine's capacity is the median of Ks/Kp over the same rounds: how much
   parallel speedup a perfectly parallel kernel gets *right now*.
@@ -31,10 +35,11 @@ import numpy as np
 _wall = time.perf_counter
 _cpu = time.process_time
 
-MIN_ROUNDS = 12
+MIN_ROUNDS = 16
 MAX_ROUNDS = 40
 TIME_BUDGET_S = 12.0
 PRE_ROUNDS = 3  # baseline timings taken before the candidate first runs
+PROBE_MAX_S = 0.25  # the compute probe is scaled to last as long as the baseline, up to this
 BASELINE_CLAMP = 1.25  # a baseline slower than this times its calibrated expectation is clamped
 BOOTSTRAP_RESAMPLES = 400
 INTERVAL = (0.10, 0.90)  # an 80 % bootstrap interval
@@ -83,6 +88,17 @@ class Measurement:
         return None if any(v is None for v in values) else statistics.median(values)  # type: ignore[type-var]
 
     @property
+    def efficiency(self) -> float | None:
+        """Median per-round speedup / capacity: the share of the machine's parallelism the code used.
+
+        It stays put when the machine's speed changes under us (a neighbour on the same physical
+        core), which the raw speedup cannot: both numbers of a round are timed moments apart.
+        """
+        if any(r.capacity is None for r in self.rounds):
+            return None
+        return statistics.median(r.speedup / r.capacity for r in self.rounds)  # type: ignore[operator]
+
+    @property
     def reference_speedup(self) -> float | None:
         if any(r.reference is None for r in self.rounds):
             return None
@@ -113,6 +129,7 @@ class Measurement:
             "speedup_high": round(high, 3),
             "rounds": len(self.rounds),
             "capacity": None if self.capacity is None else round(self.capacity, 3),
+            "efficiency": None if self.efficiency is None else round(self.efficiency, 3),
             "baseline_s": round(statistics.median(r.baseline for r in self.rounds), 6),
             "candidate_s": round(statistics.median(r.candidate for r in self.rounds), 6),
             "baseline_clamped_rounds": sum(r.baseline_clamped for r in self.rounds),
@@ -176,7 +193,7 @@ def measure(
     """Time baseline vs candidate with the machine's capacity alongside; ``check(candidate_out, baseline_out)``.
 
     ``probe`` (CPU parallelism) and ``bandwidth`` (memory-bound tasks) provide ``serial()`` and
-    ``parallel()``; see `grader.calibration`. GPU measurements pass neither.
+    ``parallel()``, and the probe optionally ``scale(factor)``; see `grader.calibration`. GPU measurements pass neither.
     ``decide(measurement)`` returning True stops early once ``min_rounds`` are done.
     """
     if not inputs:
@@ -185,13 +202,15 @@ def measure(
     baseline(inputs[0])  # compile: never timed
     # Before the candidate ever runs: how long the baseline takes, relative to the serial probe
     # when there is one (so a machine that changes speed moves both and nothing is clamped).
-    before, per_probe = [], []
-    for i in range(PRE_ROUNDS):
-        b = _timed(baseline, inputs[i % len(inputs)])[0]
-        before.append(b)
-        if probe is not None:
-            per_probe.append(b / _wall_of(probe.serial))
+    before = [_timed(baseline, inputs[i % len(inputs)])[0] for i in range(PRE_ROUNDS)]
     baseline_before = statistics.median(before)
+    per_probe = []
+    if probe is not None:
+        if hasattr(probe, "scale"):  # a probe as long as the baseline sees the same disturbances
+            probe.scale(min(baseline_before, PROBE_MAX_S) / _wall_of(probe.serial))
+        for i in range(PRE_ROUNDS):
+            b = _timed(baseline, inputs[i % len(inputs)])[0]
+            per_probe.append(b / _wall_of(probe.serial))
     baseline_per_probe = statistics.median(per_probe) if per_probe else None
     candidate(inputs[0])
     if reference is not None:

@@ -128,8 +128,37 @@ def test_measured_ratio_and_capacity_match_known_values():
     )
     assert len(m.rounds) == 6
     assert 1.7 < m.speedup < 2.2 and 1.7 < m.capacity < 2.2
+    assert 0.85 < m.efficiency < 1.15  # a perfectly parallel candidate uses all the machine delivers
     assert m.interval[0] <= m.speedup <= m.interval[1]
     assert m.background_cpu < 0.5  # sleeping uses no CPU
+
+
+def test_efficiency_follows_the_machine_not_the_raw_speedup():
+    """A machine whose serial speed changes between rounds moves speedup and capacity together."""
+
+    class Machine:  # serial code runs 1.5x slower in some rounds, as with a busy neighbour core
+        parallel_calls = 0
+
+        def factor(self):
+            return 1.5 if (self.parallel_calls // 2) % 2 == 0 else 1.0
+
+        def serial(self):
+            time.sleep(0.01 * self.factor())
+
+        def parallel(self):
+            self.parallel_calls += 1
+            time.sleep(0.005)
+
+    machine = Machine()
+
+    def baseline(x):
+        time.sleep(0.02 * machine.factor())
+        return x
+
+    m = measure(baseline, _sleeper(0.01), [1], lambda g, w: None, probe=machine, min_rounds=6, max_rounds=6)
+    per_round = [r.speedup for r in m.rounds]
+    assert max(per_round) / min(per_round) > 1.3  # the raw ratio swings with the machine
+    assert 0.85 < m.efficiency < 1.15  # the efficiency does not
 
 
 def test_stop_rule_ends_early_when_the_decision_is_clear():
