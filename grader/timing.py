@@ -10,7 +10,7 @@ the same input (trusted grading) and the bandwidth probe (memory-bound tasks).
 - The compute probe is scaled to last about as long as the baseline: a 7 ms parallel region is
   thrown off by a vCPU descheduled for 2 ms, a 60 ms one is not, and capacity must be measured on
   the same footing as the candidate (per-round capacity of a 14 ms probe ranged 0.7-2.4 next to a
-  120 ms baseline on a 2-core VM; a matched probe stayed within 1.2-2.1).
+  120 ms baseline on a 2-core VM; a matched probe stayed within 1.1-2.1).
 - The speedup is the median of the per-round ratios B/C; its interval is a bootstrap interval of
   that median. The machine's capacity is the median of Ks/Kp over the same rounds: how much
   parallel speedup a perfectly parallel kernel gets *right now*.
