@@ -99,7 +99,15 @@ def _assignment(course: Course, ident: str) -> Assignment:
 
 
 def _grade_and_show(
-    assignment: Assignment, submission: Path, *, hidden: bool, gpu: str | None, select, json_path, verbose: bool
+    assignment: Assignment,
+    submission: Path,
+    *,
+    hidden: bool,
+    gpu: str | None,
+    select,
+    json_path,
+    verbose: bool,
+    student_view: bool = False,
 ) -> GradeReport:
     what = "public and hidden tests" if hidden else "public tests"
     try:
@@ -107,6 +115,8 @@ def _grade_and_show(
             report = grade_submission(assignment, submission, hidden=hidden, gpu=gpu, select=select)
     except GradingError as exc:
         raise fail(str(exc), Exit.USAGE if exc.usage else Exit.COURSE_BROKEN) from None
+    if student_view:
+        report = report.for_students()
     terminal.render(report, console, verbose=verbose)
     if json_path is not None:
         report.write_json(json_path)
@@ -162,6 +172,12 @@ def grade(
     gpu: GpuOpt = None,
     verbose: VerboseOpt = False,
     course: CourseOpt = None,
+    student_view: Annotated[
+        bool,
+        typer.Option(
+            "--student-view", help="show and write what a student may see: hidden tests with opaque names and generic messages"
+        ),
+    ] = False,
 ) -> None:
     """Grade a submission with the public and hidden tests (course repository only).
 
@@ -171,7 +187,9 @@ def grade(
     Example: grader grade a1 --submission solutions/a1_speedup --json results/a1.json
     """
     a = _assignment(_course(course), assignment)
-    _grade_and_show(a, submission, hidden=True, gpu=gpu, select=select, json_path=json_path, verbose=verbose)
+    _grade_and_show(
+        a, submission, hidden=True, gpu=gpu, select=select, json_path=json_path, verbose=verbose, student_view=student_view
+    )
 
 
 @app.command("validate")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from .course import Assignment
 from .devices import choose_backend, describe_machine, worker_environment
-from .results import GradeReport
+from .integrity import course_fingerprint, fingerprint_changes, protected_changes, quotes_secret, secret_lines
+from .results import GradeReport, Status
 from .sandbox import WorkerError, run_worker
 
 
@@ -37,41 +39,70 @@ def grade_submission(
     """
     started = time.monotonic()
     submission = Path(submission).resolve()
-    tests = list(assignment.public_tests)
-    if hidden:
-        if not assignment.hidden_tests:
-            raise GradingError(
-                f"no hidden tests for {assignment.id} at {assignment.hidden_dir}: `grader grade` needs the "
-                "course repository (students: use `grader test`, which runs the public tests)",
-                usage=True,
-            )
-        tests += assignment.hidden_tests
-    if not tests:
+    public = list(assignment.public_tests)
+    hidden_tests = list(assignment.hidden_tests) if hidden else []
+    if hidden and not hidden_tests:
+        raise GradingError(
+            f"no hidden tests for {assignment.id} at {assignment.hidden_dir}: `grader grade` needs the "
+            "course repository (students: use `grader test`, which runs the public tests)",
+            usage=True,
+        )
+    if not public and not hidden_tests:
         raise GradingError(f"{assignment.folder} has no test_*.py files", usage=False)
     try:
         backend, gpu_name = choose_backend(gpu)
     except ValueError as exc:
         raise GradingError(str(exc), usage=True) from None
     machine = describe_machine(backend, gpu_name)
+    # Trusted grading times the staff solution alongside, as a reference for the speedup.
+    solution = (
+        assignment.solution_dir if hidden and (assignment.solution_dir / f"{assignment.spec.module}.py").is_file() else None
+    )
+    watched = [assignment.folder, assignment.hidden_dir, assignment.solution_dir, Path(__file__).resolve().parent]
+    before = course_fingerprint(watched)
     try:
         run = run_worker(
             assignment.folder,
             submission,
-            tests,
+            public,
+            hidden_tests,
+            module=assignment.spec.module,
             env_extra=worker_environment(backend, machine.cores),
             select=list(select or []),
             test_timeout=assignment.spec.test_timeout,
-            # Trusted grading times the staff solution alongside, as a reference for the speedup.
-            solution=assignment.solution_dir if hidden and assignment.solution_dir.is_dir() else None,
+            solution=solution,
         )
     except WorkerError as exc:
         raise GradingError(f"{assignment.id}: {exc}", usage=False) from None
+    changed = fingerprint_changes(before, course_fingerprint(watched))
+    if changed:
+        raise GradingError(
+            f"the course checkout changed while {submission} was graded ({'; '.join(changed[:5])}): a submission may "
+            "have written to it. Restore it (git status / git checkout) before grading anything else; "
+            "this submission's results were not kept",
+            usage=False,
+        )
     errors: list[str] = []
     if not submission.is_dir():
         errors.append(f"submission folder {submission} does not exist")
     elif not (submission / f"{assignment.spec.module}.py").is_file():
         errors.append(f"{assignment.spec.module}.py is missing from the submission folder {submission}")
     ordered = [run.records[n] for n in run.expected]
+    flags = list(run.notes)
+    # A message that quotes a hidden test or the solution (read from disk by the student's code)
+    # must not reach the student: withhold it, and tell the TA.
+    secrets = secret_lines(
+        [*assignment.hidden_tests, assignment.solution_dir / f"{assignment.spec.module}.py"],
+        [*public, assignment.folder / f"{assignment.spec.module}.py", assignment.folder / "README.md"],
+    )
+    for i, t in enumerate(ordered):
+        if quotes_secret(t.message, secrets):
+            flags.append(f"{t.name}: its message quoted a course-internal file (withheld): {t.message[:200]}")
+            ordered[i] = replace(t, message="message withheld: it quoted a course-internal file")
+    flags += protected_changes([*public, assignment.folder / "assignment.toml"], submission) if submission.is_dir() else []
+    flags += [
+        f"{t.name}: {t.message}" for t in ordered if t.status is Status.error and t.message.startswith("tampering detected")
+    ]
     return GradeReport(
         assignment=assignment.id,
         title=assignment.spec.title,
@@ -81,4 +112,5 @@ def grade_submission(
         visibility="all" if hidden else "public",
         errors=tuple(errors),
         duration=time.monotonic() - started,
+        flags=tuple(flags),
     )

@@ -8,7 +8,11 @@ Loaded with ``-p grader.plugin`` in the grading worker, it is active only when
 - provides fixtures: ``impl`` (the submission's module, imported by path, fresh per run, nothing
   left on ``sys.path``), ``reference`` (the released module with the staff serial references),
   ``spec``, ``cores``, ``gpu`` and ``grading`` (partial credit and metrics);
-- makes one `TestRecord` per test and sends it over the result channel.
+- makes one `TestRecord` per test and sends it over the result channel;
+- right after collection, before any student code runs: deletes the copies of the hidden test
+  files (``--parlab-hidden``) and of the staff solution, imports the staff modules, and notes the
+  identity of everything a verdict depends on (`integrity.TamperGuard`); a test after which any of
+  it was replaced, and every later test, is recorded as an error.
 """
 
 from __future__ import annotations
@@ -16,17 +20,21 @@ from __future__ import annotations
 import fnmatch
 import importlib.util
 import os
+import shutil
 import sys
 import time
 import traceback
 from pathlib import Path
 from types import ModuleType
 
+import numpy.testing  # noqa: F401 - imported before student code, so the guard watches it
 import pytest
 
+from . import calibration, perf, timing  # noqa: F401 - imported (clocks bound) before any student code
 from .channel import ChannelWriter
 from .devices import BACKEND_ENV, usable_cores
 from .gpu import GpuContext
+from .integrity import TamperGuard, grader_modules
 from .results import Status, TestRecord
 from .spec import AssignmentSpec, load_spec
 from .testkit import KINDS, Deferred, Grading
@@ -46,7 +54,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("parlab", "parlab grading")
     group.addoption("--parlab-assignment", metavar="DIR", help="assignment folder (holds assignment.toml)")
     group.addoption("--parlab-submission", metavar="DIR", help="folder holding the student's module")
+    group.addoption("--parlab-submission-label", metavar="TEXT", help="how messages name the submission (its original path)")
     group.addoption("--parlab-solution", metavar="DIR", help="reference solution folder (trusted grading): timed alongside")
+    group.addoption(
+        "--parlab-hidden",
+        metavar="DIR",
+        help="folder of hidden test files: their tests are hidden, the folder is deleted after collection",
+    )
     group.addoption(
         "--parlab-select",
         action="append",
@@ -64,19 +78,30 @@ def pytest_configure(config: pytest.Config) -> None:
     if not folder:
         return
     solution = config.getoption("--parlab-solution")
-    state = _State(Path(folder), Path(config.getoption("--parlab-submission") or folder), Path(solution) if solution else None)
+    hidden = config.getoption("--parlab-hidden")
+    state = _State(
+        Path(folder),
+        Path(config.getoption("--parlab-submission") or folder),
+        Path(solution) if solution else None,
+        Path(hidden) if hidden else None,
+    )
+    state.submission_label = config.getoption("--parlab-submission-label") or str(state.submission)
     config.stash[_STATE] = state
 
 
 class _State:
-    def __init__(self, assignment: Path, submission: Path, solution: Path | None) -> None:
+    def __init__(self, assignment: Path, submission: Path, solution: Path | None, hidden: Path | None) -> None:
         self.assignment = assignment.resolve()
         self.submission = submission.resolve()
         self.solution = solution.resolve() if solution else None
+        self.hidden = hidden.resolve() if hidden else None
         self.spec: AssignmentSpec = load_spec(self.assignment)
         self.channel = ChannelWriter()
         self.modules: dict[str, ModuleType | SubmissionError] = {}
         self.records: list[TestRecord] = []
+        self.guard = TamperGuard()
+        self.submission_label = str(self.submission)
+        self.tampered: list[str] = []  # replaced and could not be restored: every later test is an error
 
 
 _STATE = pytest.StashKey[_State]()
@@ -121,7 +146,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     keep, drop = [], []
     for item in items:
         meta = _grade_marker(item, state.spec)
-        meta["visibility"] = "public" if item.path.resolve().is_relative_to(state.assignment) else "hidden"
+        hidden = state.hidden is not None and item.path.resolve().is_relative_to(state.hidden)
+        meta["visibility"] = "hidden" if hidden else "public"
         meta["name"] = item.name
         item.stash[RECORD_KEY] = meta
         (keep if selected(meta, patterns) else drop).append(item)
@@ -148,6 +174,26 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     tests = [{"nodeid": item.nodeid, **item.stash[RECORD_KEY]} for item in session.items]
     state.channel.send("collected", tests=tests)
+    _before_student_code(state, session.items)
+
+
+def _before_student_code(state: _State, items: list[pytest.Item]) -> None:
+    """Remove what student code must not read, load the staff modules, and watch what verdicts rely on."""
+    if state.hidden is not None:
+        shutil.rmtree(state.hidden, ignore_errors=True)  # collected: the source is no longer needed
+    for which in ("reference", "solution"):
+        if which == "reference" or state.solution is not None:
+            try:
+                state.guard.watch_module(_module(state, which))
+            except SubmissionError:
+                pass  # reported by the tests that use it
+    if state.solution is not None:
+        shutil.rmtree(state.solution, ignore_errors=True)
+    state.guard.watch_defaults()
+    for module in grader_modules():
+        state.guard.watch_module(module)
+    for module in {id(item.module): item.module for item in items if getattr(item, "module", None)}.values():
+        state.guard.watch_module(module)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -161,10 +207,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 # --------------------------------------------------------------------------- fixtures
 
 
-def _load_module(path: Path, name: str, label: str) -> ModuleType:
+def _load_module(path: Path, name: str, label: str, folder_label: str | None = None) -> ModuleType:
     """Import a file by path under a private name; the submission's folder is on sys.path only meanwhile."""
     if not path.is_file():
-        raise SubmissionError(f"{label} not found: expected the file {path.name} in {path.parent}")
+        raise SubmissionError(f"{label} not found: expected the file {path.name} in {folder_label or path.parent}")
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -195,11 +241,14 @@ def _module(state: _State, which: str) -> ModuleType:
         folder = {"submission": state.submission, "reference": state.assignment, "solution": state.solution}[which]
         label = {"submission": f"student module {state.spec.module}.py"}.get(which, f"{which} module")
         if which == "submission" and not folder.is_dir():
-            state.modules[which] = SubmissionError(f"submission folder {folder} does not exist")
+            state.modules[which] = SubmissionError(f"submission folder {state.submission_label} does not exist")
         else:
             try:
                 state.modules[which] = _load_module(
-                    folder / f"{state.spec.module}.py", f"parlab_{which}_{state.spec.module}", label
+                    folder / f"{state.spec.module}.py",
+                    f"parlab_{which}_{state.spec.module}",
+                    label,
+                    state.submission_label if which == "submission" else None,
                 )
             except SubmissionError as exc:
                 state.modules[which] = exc
@@ -323,6 +372,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     meta = item.stash[RECORD_KEY]
     grading = item.stash.get(_GRADING, None)
     status, fraction, message = _verdict(call.excinfo, state, grading)
+    replaced = state.guard.changes()
+    if replaced:
+        stuck = state.guard.restore()
+        shown = ", ".join(replaced[:3]) + (f" and {len(replaced) - 3} more" if len(replaced) > 3 else "")
+        message = f"tampering detected: {shown} replaced during this test (not allowed in graded code); no points for it"
+        status, fraction = Status.error, 0.0
+        state.tampered = stuck
+    elif state.tampered:  # something could not be put back: nothing after it can be trusted
+        message = f"not graded: the grader's environment was tampered with in an earlier test ({state.tampered[0]})"
+        status, fraction = Status.error, 0.0
     points = meta["points"]
     record = TestRecord(
         name=meta["name"],

@@ -8,12 +8,19 @@ reads these objects; nothing downstream re-parses pytest output. Scores are comp
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 RESULTS_SCHEMA = 1
+
+# What a student reads about a hidden test that did not pass: never its name, input or expectation.
+HIDDEN_MESSAGES = {
+    "failed": "wrong result on a hidden test input",
+    "error": "error on a hidden test input (an exception, a crash or a broken rule)",
+    "timeout": "too slow on a hidden test input: stopped at the time limit",
+}
 
 
 class Status(str, Enum):
@@ -93,6 +100,7 @@ class GradeReport:
     visibility: str = "public"  # public: student checks; all: public + hidden
     errors: tuple[str, ...] = ()  # problems outside any single test (e.g. missing submission)
     duration: float = 0.0
+    flags: tuple[str, ...] = ()  # for a TA to look at: protected files changed, limits hit, tampering
 
     @property
     def score(self) -> float:
@@ -117,6 +125,34 @@ class GradeReport:
             out.setdefault((t.task, t.part, t.kind), []).append(t)
         return out
 
+    def for_students(self) -> GradeReport:
+        """The report a student may see: hidden tests get opaque names and generic messages.
+
+        Performance results keep their numbers (the grader wrote them, not the hidden test) unless
+        the test failed; TA-only flags are dropped. The full report stays with the TA.
+        """
+        counters: dict[tuple[str, str, str], int] = {}
+        tests = []
+        for t in self.tests:
+            if t.visibility != "hidden":
+                tests.append(t)
+                continue
+            key = (t.task, t.part, t.kind)
+            counters[key] = counters.get(key, 0) + 1
+            keep = t.status in (Status.passed, Status.deferred) or (t.kind == "performance" and t.status is Status.partial)
+            tests.append(
+                replace(
+                    t,
+                    name=f"hidden {t.task}.{t.part} {t.kind} #{counters[key]}",
+                    message=t.message
+                    if keep and t.kind == "performance" or t.status is Status.deferred
+                    else HIDDEN_MESSAGES.get(t.status.value, ""),
+                    metrics=dict(t.metrics) if keep and t.kind == "performance" else {},
+                    nodeid="",
+                )
+            )
+        return replace(self, tests=tuple(tests), flags=())
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": RESULTS_SCHEMA,
@@ -130,6 +166,7 @@ class GradeReport:
             "deferred_points": self.deferred_points,
             "duration": round(self.duration, 3),
             "errors": list(self.errors),
+            "flags": list(self.flags),
             "tests": [t.to_dict() for t in self.tests],
         }
 
@@ -144,6 +181,7 @@ class GradeReport:
             visibility=d.get("visibility", "public"),
             errors=tuple(d.get("errors", ())),
             duration=d.get("duration", 0.0),
+            flags=tuple(d.get("flags", ())),
         )
 
     def write_json(self, path: Path) -> None:

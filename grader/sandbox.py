@@ -1,8 +1,15 @@
 """Run graded tests in a child process and believe only what arrives on the result channel.
 
-The worker is `python -m pytest -p grader.plugin` in its own process group, started in an empty
-temporary directory with a scrubbed environment, `--noconftest` and no ini file, so nothing in the
-submission can hook into pytest. Each test is limited twice: by pytest-timeout inside the worker,
+The worker is `python -I -m pytest -p grader.plugin` in its own session and process group, started
+in a fresh scratch directory with a scrubbed environment, `--noconftest` and no ini file, so
+nothing in the submission can hook into pytest or Python's start-up (`-I` ignores PYTHON* variables,
+user site-packages and the current directory). The scratch directory holds a *copy* of the
+submission (the student's folder is never written) and copies of the test files; the hidden ones
+are deleted as soon as they are collected. Resource limits (`limits.py`) cap memory, file size, CPU
+time and processes; the parent also counts the worker's processes every second and kills them all
+past the limit (the kernel's process limit does not apply to root), and at the end kills every
+process of the run, including ones that left the process group (found by a marker in their
+environment). Each test is limited twice: by pytest-timeout inside the worker,
 and by the parent, which follows the running test over the channel and kills the worker's process
 group a few seconds after the limit (compiled code holding the GIL cannot be stopped from inside).
 The whole run also has a wall-clock deadline. When the worker
@@ -14,7 +21,9 @@ silence never earns points.
 from __future__ import annotations
 
 import os
+import secrets
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,9 +31,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
-from .channel import channel_env, new_secret, parse_line
+from .channel import ParentChannel, parse_line
+from .limits import Limits, describe_death
 from .results import Status, TestRecord
 
 # Variables a worker inherits; everything else (PYTHONPATH, PYTHONSTARTUP, ...) is dropped.
@@ -46,6 +56,10 @@ DEADLINE_MARGIN_S = 60.0  # start-up and collection allowance on top of the test
 KILL_GRACE_S = 5.0  # pytest-timeout stops Python code at the limit; the parent kills the worker this much later
 # (compiled code that holds the GIL cannot be interrupted from inside the worker at all)
 MAX_RESTARTS = 50
+RUN_MARKER_ENV = "PARLAB_RUN"  # every process of a run inherits it: how leftovers are found
+MAX_FILE_COPIED_MB = 50  # files of the submission larger than this are not copied
+MAX_SUBMISSION_MB = 200
+SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".ipynb_checkpoints"}
 
 
 class WorkerError(Exception):
@@ -60,108 +74,256 @@ class WorkerRun:
     expected: dict[str, dict] = field(default_factory=dict)
     output_tail: str = ""
     restarts: int = 0
+    notes: list[str] = field(default_factory=list)  # findings about the run itself (files skipped, processes killed)
+    forged: set[str] = field(default_factory=set)  # tests with a result that the plugin did not send
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One worker's scratch directory: paths relative to its working directory, the submission's copy.
+
+    The same on every restart, so node ids stay the same; the student's code runs in a copy of
+    its own folder (relative paths work as in their repository) and can change nothing that lasts.
+    """
+
+    scratch_to_cwd: str = "submission"
+    submission: str = "."
+    solution: str = "../solution"
+    public: str = "../tests/public"
+    hidden: str = "../tests/hidden"
+    rootdir: str = "../tests"
+
+
+LAYOUT = Layout()
+
+
+def copy_submission(source: Path, dest: Path) -> list[str]:
+    """Copy the student's folder (no .git, no environments; links kept as links, never followed).
+
+    Returns notes about what was left out. A missing folder is copied as nothing: the plugin
+    reports it per test.
+    """
+    notes: list[str] = []
+    if not source.is_dir():
+        return notes
+    total = 0
+    for root, dirs, files in os.walk(source, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        rel = Path(root).relative_to(source)
+        (dest / rel).mkdir(parents=True, exist_ok=True)
+        for name in sorted(files):
+            src = Path(root) / name
+            if src.is_symlink():
+                continue  # a link could point anywhere on the grading machine
+            size = src.stat().st_size
+            if size > MAX_FILE_COPIED_MB * 1024 * 1024 or total + size > MAX_SUBMISSION_MB * 1024 * 1024:
+                limit = f"{MAX_FILE_COPIED_MB} MB per file / {MAX_SUBMISSION_MB} MB in all"
+                notes.append(f"{rel / name} not copied: over the size limits ({limit})")
+                continue
+            shutil.copyfile(src, dest / rel / name)
+            total += size
+    return notes
 
 
 def _worker_command(
     assignment: Path,
     submission: Path,
-    solution: Path | None,
-    rootdir: Path,
+    with_solution: bool,
+    with_hidden: bool,
     targets: list[str],
     select: list[str],
     timeout: float,
 ) -> list[str]:
+    """The pytest command line, run with the scratch directory as its working directory."""
     cmd = [
-        sys.executable, "-m", "pytest",
+        sys.executable, "-I", "-m", "pytest",
         "-p", "grader.plugin",
         "-p", "no:cacheprovider",
         "-p", "no:randomly",
         "--noconftest",
         "-c", os.devnull,
-        "--rootdir", str(rootdir),
+        "--rootdir", LAYOUT.rootdir,
         "-q", "--no-header", "-rN",
         f"--timeout={timeout:g}", "--timeout-method=thread",
         "--parlab-assignment", str(assignment),
-        "--parlab-submission", str(submission),
+        # A missing folder is named as it is, so the plugin reports it per test.
+        "--parlab-submission", LAYOUT.submission if submission.is_dir() else str(submission),
+        "--parlab-submission-label", str(submission),
     ]  # fmt: skip
-    if solution is not None:
-        cmd += ["--parlab-solution", str(solution)]
+    if with_solution:
+        cmd += ["--parlab-solution", LAYOUT.solution]
+    if with_hidden:
+        cmd += ["--parlab-hidden", LAYOUT.hidden]
     for pattern in select:
         cmd += ["--parlab-select", pattern]
     return cmd + targets
 
 
 def _clean_env(extra: dict[str, str]) -> dict[str, str]:
+    """Only PASSTHROUGH_ENV survives; `-I` makes the worker ignore PYTHON* variables anyway."""
     env = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
     env.update({"PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"})
     env.update(extra)
     return env
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+def _run_processes(session: int, marker: str) -> list[int]:
+    """Processes of a run: in the worker's session, or carrying the run's marker (left the session)."""
+    found = []
+    needle = f"{RUN_MARKER_ENV}={marker}".encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            if int(fields[3]) == session:  # fields after the name: state ppid pgrp session ...
+                found.append(int(entry))
+                continue
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def _kill_run(proc: subprocess.Popen, marker: str) -> int:
+    """Kill the worker and every process of the run, repeatedly (a fork bomb keeps forking). Returns how many."""
+    killed: set[int] = set()
+    for _ in range(50):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        pids = [p for p in _run_processes(proc.pid, marker) if p != proc.pid]
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if not pids:
+            break
+        time.sleep(0.01)
     proc.wait()
+    return len(killed)
+
+
+def _prepare_scratch(
+    workdir: Path, submission: Path, public: list[Path], hidden: list[Path], solution: Path | None, module: str
+) -> list[str]:
+    cwd = workdir / LAYOUT.scratch_to_cwd
+    cwd.mkdir()
+    notes = copy_submission(submission, cwd)
+    for files, where in ((public, LAYOUT.public), (hidden, LAYOUT.hidden)):
+        (cwd / where).mkdir(parents=True, exist_ok=True)
+        for f in files:
+            shutil.copyfile(f, cwd / where / f.name)
+    if solution is not None:
+        (cwd / LAYOUT.solution).mkdir()
+        shutil.copyfile(solution / f"{module}.py", cwd / LAYOUT.solution / f"{module}.py")
+    (workdir / "home").mkdir()
+    return notes
 
 
 def _run_once(
     cmd: list[str],
     env: dict[str, str],
-    channel: tuple[int, int, str],
+    channel: ParentChannel,
     deadline: Callable[[], float],
     on_event: Callable[[dict], None],
-) -> tuple[int | None, str, bool]:
-    """One worker process: stream channel events to `on_event`; return (exit code, output tail, hit deadline).
+    prepare: Callable[[Path], list[str]],
+    limits: Limits,
+    gpu: bool,
+) -> tuple[int | None, str, bool, list[str]]:
+    """One worker process: stream channel events to `on_event`; return (exit code, output tail, hit deadline, notes).
 
-    ``channel`` is (read end, write end, secret); the worker inherits only the write end.
+    The worker inherits only the channel's child ends.
     ``deadline()`` is asked again after every event, so it can follow the test that is running.
     """
-    read_fd, write_fd, secret = channel
-    with tempfile.TemporaryDirectory(prefix="parlab-run-") as workdir, tempfile.TemporaryFile("w+b") as log:
+    read_fd, secret = channel.read_fd, channel.secret
+    marker = secrets.token_hex(8)
+    with tempfile.TemporaryDirectory(prefix="parlab-run-") as tmp, tempfile.TemporaryFile("w+b") as log:
+        workdir = Path(tmp)
+        notes = prepare(workdir)
+        env = {**env, RUN_MARKER_ENV: marker, "HOME": str(workdir / "home")}
         proc = subprocess.Popen(
             cmd,
-            cwd=workdir,
+            cwd=workdir / LAYOUT.scratch_to_cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            pass_fds=(write_fd,),
+            pass_fds=channel.child_fds,
             start_new_session=True,
+            preexec_fn=limits.preexec(gpu=gpu),
         )
-        os.close(write_fd)  # from now on, EOF means every process of the worker is done
+        channel.close_child_ends()  # from now on, EOF means every process of the worker is done
+
+        def too_many() -> bool:
+            return len(_run_processes(proc.pid, marker)) > limits.max_processes
+
         try:
-            hit_deadline = _pump(read_fd, secret, deadline, on_event)
-            if not hit_deadline:
+            hit_deadline, forked = _pump(read_fd, secret, deadline, on_event, too_many, lambda: proc.poll() is not None)
+            if forked:
+                notes.append(f"started more than {limits.max_processes} processes: all were killed")
+            elif not hit_deadline:
                 try:
                     proc.wait(timeout=max(1.0, deadline() - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     hit_deadline = True
         finally:
             os.close(read_fd)
-            _kill_group(proc)  # always: also reaps anything the tests left running in the group
+            _kill_run(proc, marker)  # always: also reaps anything the tests left running
+        reason = describe_death(proc.returncode, limits)
+        if reason and not hit_deadline:
+            notes.append(reason)
         log.seek(0, os.SEEK_END)
         size = log.tell()
         log.seek(max(0, size - OUTPUT_TAIL))
         tail = log.read().decode(errors="replace")
-        return proc.returncode, tail, hit_deadline
+        return proc.returncode, tail, hit_deadline, notes
 
 
-def _pump(read_fd: int, secret: str, deadline: Callable[[], float], on_event: Callable[[dict], None]) -> bool:
-    """Read channel events until every writer has closed it (True if the deadline came first)."""
+def _pump(
+    read_fd: int,
+    secret: str,
+    deadline: Callable[[], float],
+    on_event: Callable[[dict], None],
+    too_many: Callable[[], bool],
+    worker_exited: Callable[[], bool],
+) -> tuple[bool, bool]:
+    """Read channel events until the worker is done. Returns (deadline came first, too many processes).
+
+    Done means every writer closed the channel, or the worker process itself exited and nothing
+    more arrived for a moment (a process it left behind may hold the channel open forever).
+    The process count is checked before each batch of events and every idle second.
+    """
     buffer = b""
+    exited_at: float | None = None
     with selectors.DefaultSelector() as sel:
         sel.register(read_fd, selectors.EVENT_READ)
         while True:
             remaining = deadline() - time.monotonic()
             if remaining <= 0:
-                return True
-            if not sel.select(timeout=min(remaining, 1.0)):
+                return True, False
+            if exited_at is None and worker_exited():
+                exited_at = time.monotonic()
+            if exited_at is not None and time.monotonic() - exited_at > 2.0:
+                return False, False  # leftovers chattering on the channel are not waited for
+            wait = min(remaining, 1.0 if exited_at is None else 0.2)
+            if not sel.select(timeout=wait):
+                if too_many():
+                    return False, True
+                if exited_at is not None:
+                    return False, False
                 continue
             chunk = os.read(read_fd, 65536)
             if not chunk:
-                return False
+                return False, False
+            if too_many():
+                return False, True
             buffer += chunk
             *lines, buffer = buffer.split(b"\n")
             for raw in lines:
@@ -173,21 +335,27 @@ def _pump(read_fd: int, secret: str, deadline: Callable[[], float], on_event: Ca
 def run_worker(
     assignment: Path,
     submission: Path,
-    test_files: list[Path],
+    public_tests: list[Path],
+    hidden_tests: Sequence[Path] = (),
     *,
+    module: str,
     env_extra: dict[str, str],
     select: list[str],
     test_timeout: float,
     solution: Path | None = None,
+    limits: Limits | None = None,
 ) -> WorkerRun:
     """Run the tests, restarting the worker past any test that kills it, until every test has a record."""
     run = WorkerRun()
-    targets = [str(p) for p in test_files]
-    # Node ids are relative to the rootdir; the worker's cwd is a scratch folder, so a restart
-    # names the remaining tests by absolute path.
-    rootdir = Path(os.path.commonpath([p.resolve().parent for p in test_files]))
+    limits = limits or Limits()
+    public_tests, hidden_tests = list(public_tests), list(hidden_tests)
+    targets = [f"{LAYOUT.public}/{p.name}" for p in public_tests] + [f"{LAYOUT.hidden}/{p.name}" for p in hidden_tests]
     current: dict[str, str | float | None] = {"nodeid": None, "since": 0.0}
     collected_once = False
+    gpu = env_extra.get("PARLAB_GPU") == "cuda"
+
+    def prepare(workdir: Path) -> list[str]:
+        return _prepare_scratch(workdir, submission, public_tests, hidden_tests, solution, module)
 
     def on_event(event: dict) -> None:
         nonlocal collected_once
@@ -199,16 +367,22 @@ def run_worker(
         elif kind == "start":
             current["nodeid"], current["since"] = event.get("nodeid"), time.monotonic()
         elif kind == "record":
-            record = TestRecord.from_dict(event["record"])
-            if record.nodeid in run.expected and record.nodeid not in run.records:
+            try:
+                record = TestRecord.from_dict(event["record"])
+            except (KeyError, TypeError, ValueError):
+                run.forged.add(str(current["nodeid"]))  # only the plugin writes records, and never a malformed one
+                return
+            if record.nodeid not in run.expected:
+                return
+            if record.nodeid != current["nodeid"] or record.nodeid in run.records:
+                run.forged.add(record.nodeid)  # the plugin reports each test once, while it runs
+            else:
                 run.records[record.nodeid] = record
             current["nodeid"] = None
 
     while run.restarts <= MAX_RESTARTS:
-        secret = new_secret()
-        read_fd, write_fd = os.pipe()
-        os.set_inheritable(write_fd, True)
-        env = _clean_env({**env_extra, **channel_env(write_fd, secret)})
+        channel = ParentChannel()
+        env = _clean_env({**env_extra, **channel.env})
         run_deadline = time.monotonic() + DEADLINE_MARGIN_S + test_timeout * max(1, len(run.expected) or 50)
 
         def deadline(run_deadline: float = run_deadline) -> float:
@@ -216,9 +390,10 @@ def run_worker(
                 return min(run_deadline, float(current["since"] or 0.0) + test_timeout + KILL_GRACE_S)
             return run_deadline
 
-        cmd = _worker_command(assignment, submission, solution, rootdir, targets, select, test_timeout)
-        code, tail, hit_deadline = _run_once(cmd, env, (read_fd, write_fd, secret), deadline, on_event)
+        cmd = _worker_command(assignment, submission, solution is not None, bool(hidden_tests), targets, select, test_timeout)
+        code, tail, hit_deadline, notes = _run_once(cmd, env, channel, deadline, on_event, prepare, limits, gpu)
         run.output_tail = tail
+        run.notes += [n for n in notes if n not in run.notes]
         if not collected_once:
             raise WorkerError(f"the tests could not be collected (worker exit code {code}):\n{tail.strip()}")
         crashed = current["nodeid"]
@@ -226,12 +401,13 @@ def run_worker(
             meta = run.expected[crashed]
             elapsed = time.monotonic() - float(current["since"] or 0.0)
             timed_out = hit_deadline or elapsed >= test_timeout * 0.98 or "Timeout" in tail[-OUTPUT_TAIL:]
+            why = notes[-1] if notes else "a crash or an exit call in the code under test"
             run.records[crashed] = _synthetic(
                 meta,
                 Status.timeout if timed_out else Status.error,
                 f"ran longer than the {test_timeout:g} s limit for one test and was stopped"
                 if timed_out
-                else f"the test process died during this test (exit code {code}); a crash or an exit call in the code under test",
+                else f"the test process died during this test (exit code {code}): {why}",
                 elapsed,
             )
             current["nodeid"] = None
@@ -245,11 +421,15 @@ def run_worker(
                     run.expected[nodeid], Status.error, f"never reported a result (worker exit code {code})", 0.0
                 )
             break
-        targets = [str(rootdir / nodeid) for nodeid in remaining]
+        targets = [f"{LAYOUT.rootdir}/{nodeid}" for nodeid in remaining]
         run.restarts += 1
     for nodeid in run.expected:
         if nodeid not in run.records:
             run.records[nodeid] = _synthetic(run.expected[nodeid], Status.error, "too many worker restarts; not run", 0.0)
+    for nodeid in sorted(run.forged & set(run.expected)):
+        message = "a second or out-of-turn result was sent for this test: forged results void it"
+        run.records[nodeid] = _synthetic(run.expected[nodeid], Status.error, message, run.records[nodeid].duration)
+        run.notes.append(f"{nodeid}: {message}")
     return run
 
 

@@ -13,6 +13,7 @@ line, without dumping whole arrays.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,31 @@ def _fmt(value: Any) -> str:
     return repr(value)
 
 
+# Exact types a number may have. An object whose __eq__ always answers True (or a float subclass
+# doing the same) would pass `result == pytest.approx(x)`; it cannot pass a check on the exact type.
+REAL_TYPES = (float, int, np.float64, np.float32, np.int64, np.int32)
+INT_TYPES = (int, np.int64, np.int32)
+
+
+def assert_real_close(
+    actual: Any, expected: float, *, rel: float = 1e-9, abs: float = 0.0, what: str = "result", reveal: bool = True
+) -> None:
+    """A real number (exact built-in or NumPy type, not a subclass) close to ``expected``."""
+    if type(actual) not in REAL_TYPES:
+        raise AssertionError(f"{what} should be a number (float or int), got {type(actual).__name__}")
+    value = float(actual)
+    if not math.isclose(value, expected, rel_tol=rel, abs_tol=abs):
+        raise AssertionError(f"{what} = {value:.10g}" + (f", expected {expected:.10g}" if reveal else " is wrong"))
+
+
+def assert_int_equal(actual: Any, expected: int, *, what: str = "result", reveal: bool = True) -> None:
+    """An integer (exact type) equal to ``expected``."""
+    if type(actual) not in INT_TYPES:
+        raise AssertionError(f"{what} should be an int, got {type(actual).__name__}")
+    if int(actual) != expected:
+        raise AssertionError(f"{what} = {int(actual)}" + (f", expected {expected}" if reveal else " is wrong"))
+
+
 def assert_array_close(
     actual: Any,
     expected: np.ndarray,
@@ -78,7 +104,7 @@ def assert_array_close(
     expected = np.asarray(expected)
     if hasattr(actual, "get") and not isinstance(actual, np.ndarray):  # CuPy array -> host
         actual = actual.get()
-    if not isinstance(actual, np.ndarray):
+    if type(actual) is not np.ndarray:  # exactly: a subclass could redefine comparisons
         raise AssertionError(f"{what} should be a numpy.ndarray, got {type(actual).__name__}")
     if actual.shape != expected.shape:
         raise AssertionError(f"{what} has shape {actual.shape}, expected {expected.shape}")

@@ -7,6 +7,9 @@ the same input (trusted grading) and the bandwidth probe (memory-bound tasks).
 
 - JIT compilation is excluded: every function is called once before any timing.
 - Every candidate output of a timed run is checked: a fast wrong or cached answer earns nothing.
+  Each round works on a fresh copy of one of the inputs with ~1 % of its elements redrawn at
+  random, so no two timed calls ever see the same data: an output cache keyed on the input (its
+  bytes, its address, a prefix of it) either misses or returns a wrong answer that the check catches.
 - The compute probe is scaled to last about as long as the baseline: a 7 ms parallel region is
   thrown off by a vCPU descheduled for 2 ms, a 60 ms one is not, and capacity must be measured on
   the same footing as the candidate (per-round capacity of a 14 ms probe ranged 0.7-2.4 next to a
@@ -17,8 +20,9 @@ the same input (trusted grading) and the bandwidth probe (memory-bound tasks).
 - Rounds continue until the decision is clear (`decide` says so) or the time budget is spent.
 - Guards against inflating the baseline: before the candidate has ever run, the baseline is timed
   against the serial probe; later baseline times are clamped to 1.25x what that ratio and the
-  round's own probe time predict; the process's CPU time during each baseline call is compared
-  with its wall time, so student threads still burning CPU are caught.
+  round's own probe time predict; the CPU time the process's other threads use during each
+  baseline call is measured, so student threads still running (even ones that merely take turns
+  with the baseline for the GIL) are caught.
 
 Clocks are bound when this module is imported, before any student code is.
 """
@@ -34,6 +38,7 @@ import numpy as np
 
 _wall = time.perf_counter
 _cpu = time.process_time
+_thread_cpu = time.thread_time
 
 MIN_ROUNDS = 16
 MAX_ROUNDS = 40
@@ -49,7 +54,7 @@ INTERVAL = (0.10, 0.90)  # an 80 % bootstrap interval
 class Round:
     baseline: float
     candidate: float
-    baseline_cpu: float  # process CPU seconds during the baseline call
+    baseline_cpu: float  # CPU seconds other threads of the process used during the baseline call
     probe_serial: float | None = None
     probe_parallel: float | None = None
     reference: float | None = None
@@ -106,7 +111,11 @@ class Measurement:
 
     @property
     def background_cpu(self) -> float:
-        """Median CPU/wall ratio of the process during baseline calls (1.0 for serial code alone)."""
+        """Median CPU used by threads other than the timing one during baseline calls, per wall second.
+
+        0 for serial staff code alone. A student thread still running, even one that only takes
+        turns with the baseline for the GIL (process CPU = wall, but the baseline gets half), shows here.
+        """
         return statistics.median(r.baseline_cpu / r.baseline for r in self.rounds)
 
     @property
@@ -162,11 +171,28 @@ def bootstrap_interval(values: Sequence[float], seed: int = 0) -> tuple[float, f
     return float(lo), float(hi)
 
 
+def fresh_input(arg: Any, rng: np.random.Generator, share: float = 0.01) -> Any:
+    """A copy of a NumPy array with a few elements redrawn between its min and max (other inputs as they are)."""
+    if type(arg) is not np.ndarray or arg.size == 0 or not np.issubdtype(arg.dtype, np.number):
+        return arg
+    out = arg.copy()
+    flat = out.reshape(-1)
+    count = max(1, int(flat.size * share))
+    where = rng.choice(flat.size, size=min(count, flat.size), replace=False)
+    low, high = float(flat.min()), float(flat.max())
+    if np.issubdtype(arg.dtype, np.integer):
+        flat[where] = rng.integers(int(low), int(high) + 1, size=where.size)
+    else:
+        flat[where] = rng.uniform(low, high if high > low else low + 1.0, size=where.size)
+    return out
+
+
 def _timed(fn: Callable[[Any], Any], arg: Any) -> tuple[float, float, Any]:
-    c0, t0 = _cpu(), _wall()
+    """(wall seconds, CPU seconds of the process's *other* threads meanwhile, result)."""
+    c0, m0, t0 = _cpu(), _thread_cpu(), _wall()
     out = fn(arg)
-    t1, c1 = _wall(), _cpu()
-    return t1 - t0, c1 - c0, out
+    t1, m1, c1 = _wall(), _thread_cpu(), _cpu()
+    return t1 - t0, max(0.0, (c1 - c0) - (m1 - m0)), out
 
 
 def _wall_of(fn: Callable[[], Any]) -> float:
@@ -218,8 +244,9 @@ def measure(
 
     rounds: list[Round] = []
     stop = "max rounds"
+    rng = np.random.default_rng()
     while len(rounds) < max_rounds:
-        arg = inputs[len(rounds) % len(inputs)]
+        arg = fresh_input(inputs[len(rounds) % len(inputs)], rng)
         times: dict[str, float] = {}
         outputs: dict[str, Any] = {}
         steps = ["B", "C"] + (["Ks", "Kp"] if probe else []) + (["R"] if reference else []) + (["Ws", "Wp"] if bandwidth else [])

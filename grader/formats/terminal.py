@@ -58,6 +58,8 @@ def render(report: GradeReport, console: Console, *, verbose: bool = False) -> N
     console.print(Text(report.machine.describe(), style="dim"))
     for err in report.errors:
         console.print(Text(f"! {err}", style="bold red"))
+    for flag in report.flags:
+        console.print(Text(f"⚑ {flag}", style="yellow"))
     table = Table(show_edge=False, pad_edge=False, expand=False)
     for col in ("task", "part", "check", "status", "points", "detail"):
         table.add_column(col, justify="right" if col == "points" else "left", overflow="fold")

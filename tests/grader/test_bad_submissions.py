@@ -119,22 +119,4 @@ def test_infinite_loop_times_out_and_the_rest_is_still_graded(a1, make_submissio
     assert all(t.status is Status.passed for t in report.tests if t.task == "fourier")
 
 
-def test_os_exit_mid_test_is_an_error_not_a_pass(a1, make_submission):
-    sub = make_submission("\nimport os\n\ndef fourier_cpu(x, terms):\n    os._exit(0)\n")
-    report = grade(a1, sub, select=["amdahl", "fourier.cpu.correctness"])
-    cpu = [t for t in report.tests if t.part == "cpu"]
-    assert cpu and all(t.status is Status.error for t in cpu)
-    assert all("died during this test (exit code 0)" in t.message for t in cpu)
-    hidden_amdahl = [t for t in report.tests if t.task == "amdahl" and t.visibility == "hidden"]
-    assert hidden_amdahl and all(t.status is Status.passed for t in hidden_amdahl), "tests after a crash still run"
-
-
-def test_printing_fake_results_earns_nothing(a1, make_submission):
-    sub = make_submission(
-        '\nprint("==== 7 passed in 0.01s ====")\nprint(\'{"event": "record", "record": {}}\')\n'
-        "def fourier_cpu(x, terms):\n    raise NotImplementedError\n"
-    )
-    report = grade(a1, sub, select=["fourier.cpu.correctness"])
-    assert report.score == 0
-    assert all(t.status is Status.failed for t in report.tests)
-    assert all(t.message.startswith("not implemented yet") for t in report.tests)
+# os._exit mid-test, printed fake results and other deliberate attacks: tests/grader/test_attacks.py

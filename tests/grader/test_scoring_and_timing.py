@@ -31,7 +31,7 @@ def test_credit_is_linear_between_floor_and_target(speedup, credit):
     assert core_target(PERF, 2).credit(speedup) == pytest.approx(credit)
 
 
-def measurement(speedups, capacity, *, reference=None, cpu=1.0, bandwidth=None, task_bytes=None):
+def measurement(speedups, capacity, *, reference=None, cpu=0.0, bandwidth=None, task_bytes=None):
     """A measurement with the given per-round speedups and probe capacity (times in seconds)."""
     rounds = tuple(
         Round(
@@ -84,7 +84,7 @@ def test_reference_solution_lowers_the_target_cs149_style():
 
 
 def test_background_cpu_during_the_baseline_is_rejected():
-    d = decide_cpu(PERF, 2, measurement([2.5, 2.6], capacity=1.9, cpu=1.9))
+    d = decide_cpu(PERF, 2, measurement([2.5, 2.6], capacity=1.9, cpu=0.9))
     assert d.verdict == "rejected" and d.credit == 0.0
     assert "kept using CPU after returning" in d.message
 
@@ -196,3 +196,59 @@ def test_wrong_answer_on_a_timed_run_is_caught():
 
     with pytest.raises(WrongAnswerWhileTimed, match="wrong answer on a timed run: mismatch"):
         measure(lambda x: x, cheat, [1, 2, 3], check, min_rounds=5, max_rounds=5)
+
+
+def test_an_output_cache_never_survives_the_fresh_inputs():
+    """A candidate that remembers outputs by input (bytes, prefix or address) is caught by the check."""
+    import numpy as np
+
+    from grader.testkit import assert_array_close
+    from grader.timing import WrongAnswerWhileTimed
+
+    cache = {}
+
+    def cached(x):
+        key = x[:8].tobytes()  # keyed on a prefix: the redrawn elements are elsewhere most of the time
+        if key not in cache:
+            cache[key] = np.sin(x)
+        return cache[key]
+
+    inputs = [np.linspace(0, 1, 1000) for _ in range(2)]
+    with pytest.raises(WrongAnswerWhileTimed):
+        measure(np.sin, cached, inputs, lambda got, want: assert_array_close(got, want), min_rounds=4, max_rounds=4)
+    seen = set()
+
+    def remember(x):
+        seen.add(x.tobytes())
+        return np.sin(x)
+
+    measure(np.sin, remember, inputs, lambda got, want: assert_array_close(got, want), min_rounds=6, max_rounds=6)
+    assert len(seen) == 6 + 1, "every timed call (and the warm-up) saw different data"
+
+
+def test_a_thread_taking_turns_with_the_baseline_is_seen():
+    """A Python thread left spinning shares the GIL with the baseline: process CPU = wall, but it shows."""
+    import threading
+
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            pass
+
+    def busy_baseline(x):
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 0.02:
+            pass
+        return x
+
+    thread = threading.Thread(target=spin, daemon=True)
+    thread.start()
+    try:
+        m = measure(busy_baseline, lambda x: x, [1], lambda g, w: None, min_rounds=4, max_rounds=4)
+    finally:
+        stop.set()
+        thread.join()
+    assert m.background_cpu > 0.3
+    quiet = measure(busy_baseline, lambda x: x, [1], lambda g, w: None, min_rounds=4, max_rounds=4)
+    assert quiet.background_cpu < 0.1

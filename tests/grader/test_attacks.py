@@ -1,0 +1,166 @@
+"""The attack suite: each file in tests/attacks/a1_speedup/ is a submission trying one way to cheat
+or break the grader (appended to the reference solution, so everything it does not attack is correct).
+
+For every attack: the grader finishes, its results survive a JSON round trip, the tests the attack
+touches score 0 with a clear status, the tests it does not touch keep their points, and nothing a
+student sees quotes a hidden test or the solution. The table in docs/threat-model.md lists them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader import course as course_mod
+from grader.grading import GradingError, grade_submission
+from grader.integrity import secret_lines
+from grader.results import GradeReport, Status
+
+ATTACKS = Path(__file__).resolve().parent.parent / "attacks" / "a1_speedup"
+CHEAP = ["amdahl", "fourier.cpu.correctness"]
+PERF = ["fourier.cpu.performance"]
+
+
+def attack(name: str) -> str:
+    return (ATTACKS / f"{name}.py").read_text()
+
+
+def grade(a1, folder, select, *, test_timeout=None, tmp_path=None):
+    if test_timeout is not None:
+        spec = a1.spec.model_copy(update={"test_timeout": test_timeout})
+        a1 = course_mod.Assignment(spec=spec, folder=a1.folder, course_root=a1.course_root)
+    report = grade_submission(a1, folder, hidden=True, gpu="cudasim", select=select)
+    if tmp_path is not None:  # the results file is valid and complete
+        report.write_json(tmp_path / "results.json")
+        assert GradeReport.read_json(tmp_path / "results.json") == report
+    return report
+
+
+def statuses(report, **where):
+    return [t.status for t in report.tests if all(getattr(t, k) == v for k, v in where.items())]
+
+
+def assert_nothing_secret_shown(a1, report):
+    secrets = secret_lines([*a1.hidden_tests, a1.solution_dir / "speedup.py"], [*a1.public_tests, a1.folder / "speedup.py"])
+    for t in report.for_students().tests:
+        assert not any(line in t.message for line in secrets), t.message
+        if t.visibility == "hidden":
+            assert t.name.startswith("hidden ") and t.nodeid == ""
+
+
+def run_processes():
+    return {int(p) for p in os.listdir("/proc") if p.isdigit()}
+
+
+def test_infinite_loop_is_stopped_and_the_rest_still_graded(a1, make_submission, tmp_path):
+    report = grade(a1, make_submission(attack("infinite_loop")), CHEAP, test_timeout=6, tmp_path=tmp_path)
+    tests = {t.name: t for t in report.tests}
+    assert tests["test_amdahl_examples"].status is Status.timeout and "6 s limit" in tests["test_amdahl_examples"].message
+    assert tests["test_amdahl_models_on_random_inputs"].status is Status.passed
+    assert set(statuses(report, task="fourier")) == {Status.passed}
+
+
+def test_memory_bomb_fails_its_tests_only(a1, make_submission, tmp_path):
+    report = grade(a1, make_submission(attack("memory_bomb")), CHEAP, tmp_path=tmp_path)
+    cpu = [t for t in report.tests if t.part == "cpu"]
+    assert cpu and all(t.score == 0 and t.status in (Status.failed, Status.error) for t in cpu)
+    assert any("MemoryError" in t.message for t in cpu), [t.message for t in cpu]
+    assert set(statuses(report, task="amdahl")) == {Status.passed}
+
+
+def test_fork_bomb_is_killed_whole_and_voids_its_test(a1, make_submission, tmp_path):
+    before = run_processes()
+    report = grade(a1, make_submission(attack("fork_bomb")), CHEAP, tmp_path=tmp_path)
+    first_cpu = next(t for t in report.tests if t.part == "cpu")
+    assert first_cpu.status is Status.error and first_cpu.score == 0
+    assert "more than 64 processes" in first_cpu.message, first_cpu.message
+    assert any("more than 64 processes" in f for f in report.flags)
+    assert set(statuses(report, task="amdahl")) == {Status.passed}
+    left = run_processes() - before
+    assert len(left) <= 2, f"processes left behind: {sorted(left)}"  # (a pytest helper may come and go)
+
+
+def test_os_exit_mid_test_is_an_error(a1, make_submission, tmp_path):
+    report = grade(a1, make_submission(attack("os_exit")), CHEAP, tmp_path=tmp_path)
+    cpu = [t for t in report.tests if t.part == "cpu"]
+    assert cpu and all(t.status is Status.error and "died during this test (exit code 0)" in t.message for t in cpu)
+    assert set(statuses(report, task="amdahl")) == {Status.passed}
+
+
+@pytest.mark.parametrize("name", ["atexit_forgery", "fake_results_file", "fake_pytest_summary", "forge_record"])
+def test_forged_results_earn_nothing(a1, make_submission, tmp_path, name):
+    sub = make_submission(attack(name))
+    report = grade(a1, sub, CHEAP, tmp_path=tmp_path)
+    cpu = [t for t in report.tests if t.part == "cpu"]
+    assert cpu and all(t.score == 0 for t in cpu)
+    assert all(t.status in (Status.failed, Status.error) for t in cpu)
+    assert set(statuses(report, task="amdahl")) == {Status.passed}
+    assert report.score == sum(t.max_score for t in report.tests if t.task == "amdahl")
+    if name == "forge_record":
+        assert all(t.status is Status.error and "forged" in t.message for t in cpu)
+    if name == "fake_results_file":
+        assert (sub / "results.json").exists() is False, "the student's own folder is never written"
+
+
+def test_always_equal_objects_fail(a1, make_submission, tmp_path):
+    report = grade(a1, make_submission(attack("always_equal")), CHEAP, tmp_path=tmp_path)
+    amdahl = [t for t in report.tests if t.task == "amdahl"]
+    assert amdahl and all(t.score == 0 for t in amdahl)
+    public = next(t for t in amdahl if t.name == "test_amdahl_examples")
+    assert "should be a number (float or int), got _Yes" in public.message
+    assert set(statuses(report, task="fourier")) == {Status.passed}
+
+
+@pytest.mark.parametrize("name, replaced", [("patch_assert_allclose", "numpy"), ("patch_perf_counter", "time.perf_counter")])
+def test_patching_the_grader_is_detected_and_undone(a1, make_submission, tmp_path, name, replaced):
+    select = CHEAP + (PERF if name == "patch_perf_counter" else [])
+    report = grade(a1, make_submission(attack(name)), select, tmp_path=tmp_path)
+    cpu = [t for t in report.tests if t.part == "cpu"]
+    assert cpu and all(t.status is Status.error and t.score == 0 for t in cpu)
+    assert all("tampering detected" in t.message and replaced in t.message for t in cpu), [t.message for t in cpu]
+    # Restored after each test: the tests that do not call the patching code keep their points.
+    assert set(statuses(report, task="amdahl")) == {Status.passed}
+
+
+def test_reading_hidden_tests_reveals_nothing_to_the_student(a1, make_submission, tmp_path):
+    report = grade(a1, make_submission(attack("read_hidden_tests")), CHEAP, tmp_path=tmp_path)
+    cpu = [t for t in report.tests if t.part == "cpu"]
+    assert cpu and all(t.score == 0 for t in cpu)
+    assert any("withheld" in t.message for t in cpu)
+    assert any("quoted a course-internal file" in f for f in report.flags)
+    assert_nothing_secret_shown(a1, report)
+
+
+def test_cached_outputs_earn_no_speed(a1, make_submission, tmp_path):
+    report = grade(a1, make_submission(attack("cache_outputs")), PERF, tmp_path=tmp_path)
+    (perf,) = report.tests
+    assert perf.status in (Status.failed, Status.deferred) and perf.score == 0
+    if perf.status is Status.failed:
+        assert "wrong answer on a timed run" in perf.message
+
+
+def test_background_thread_is_rejected(a1, make_submission, tmp_path):
+    report = grade(a1, make_submission(attack("background_thread")), PERF, tmp_path=tmp_path)
+    (perf,) = report.tests
+    assert perf.score == 0 and perf.status in (Status.failed, Status.deferred)
+    if perf.status is Status.failed:
+        assert "kept using CPU after returning" in perf.message
+
+
+def test_wrecking_the_working_directory_changes_nothing(a1, make_submission, tmp_path):
+    sub = make_submission(attack("wreck_working_dir"))
+    report = grade(a1, sub, CHEAP, tmp_path=tmp_path)
+    assert report.tests and all(t.status is Status.passed for t in report.tests)
+    assert (sub / "speedup.py").is_file()
+
+
+def test_poisoning_the_course_checkout_stops_grading(make_submission, tmp_path, a1):
+    course = tmp_path / "course"
+    for part in ("assignments", "solutions", "tests/hidden"):
+        shutil.copytree(a1.course_root / part, course / part)
+    copy = course_mod.Course(course).resolve("a1")
+    with pytest.raises(GradingError, match="course checkout changed"):
+        grade(copy, make_submission(attack("poison_course")), ["amdahl"])
