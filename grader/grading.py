@@ -111,6 +111,6 @@ def grade_submission(
         tests=tuple(ordered),
         visibility="all" if hidden else "public",
         errors=tuple(errors),
-        duration=time.monotonic() - started,
+        duration=round(time.monotonic() - started, 3),
         flags=tuple(flags),
     )

@@ -148,7 +148,7 @@ def _worker_command(
         "--parlab-assignment", str(assignment),
         # A missing folder is named as it is, so the plugin reports it per test.
         "--parlab-submission", LAYOUT.submission if submission.is_dir() else str(submission),
-        "--parlab-submission-label", str(submission),
+        "--parlab-submission-label", submission.name,  # not its path: the student's folder is no place to write to
     ]  # fmt: skip
     if with_solution:
         cmd += ["--parlab-solution", LAYOUT.solution]
@@ -177,6 +177,8 @@ def _run_processes(session: int, marker: str) -> list[int]:
         try:
             with open(f"/proc/{entry}/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
+            if fields[0] in (b"Z", b"X"):
+                continue  # already dead, waiting to be reaped: nothing left to kill
             if int(fields[3]) == session:  # fields after the name: state ppid pgrp session ...
                 found.append(int(entry))
                 continue
@@ -191,7 +193,8 @@ def _run_processes(session: int, marker: str) -> list[int]:
 def _kill_run(proc: subprocess.Popen, marker: str) -> int:
     """Kill the worker and every process of the run, repeatedly (a fork bomb keeps forking). Returns how many."""
     killed: set[int] = set()
-    for _ in range(50):
+    give_up = time.monotonic() + 5.0
+    while time.monotonic() < give_up:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -277,7 +280,7 @@ def _run_once(
             os.close(read_fd)
             _kill_run(proc, marker)  # always: also reaps anything the tests left running
         reason = describe_death(proc.returncode, limits)
-        if reason and not hit_deadline:
+        if reason and not hit_deadline and not forked:  # our own kill says nothing new
             notes.append(reason)
         log.seek(0, os.SEEK_END)
         size = log.tell()

@@ -52,7 +52,15 @@ def assert_nothing_secret_shown(a1, report):
 
 
 def run_processes():
-    return {int(p) for p in os.listdir("/proc") if p.isdigit()}
+    """Live processes (zombies are dead already; they wait only for init to reap them)."""
+    live = set()
+    for p in os.listdir("/proc"):
+        try:
+            if p.isdigit() and Path(f"/proc/{p}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X"):
+                live.add(int(p))
+        except (OSError, IndexError):
+            continue
+    return live
 
 
 def test_infinite_loop_is_stopped_and_the_rest_still_graded(a1, make_submission, tmp_path):
@@ -164,3 +172,9 @@ def test_poisoning_the_course_checkout_stops_grading(make_submission, tmp_path, 
     copy = course_mod.Course(course).resolve("a1")
     with pytest.raises(GradingError, match="course checkout changed"):
         grade(copy, make_submission(attack("poison_course")), ["amdahl"])
+
+
+def test_sys_exit_at_import_scores_nothing_and_says_why(a1, make_submission, tmp_path):
+    report = grade(a1, make_submission(attack("sys_exit_at_import")), CHEAP, tmp_path=tmp_path)
+    assert report.tests and all(t.status is Status.error and t.score == 0 for t in report.tests)
+    assert all("called sys.exit(0) while being imported" in t.message for t in report.tests), [t.message for t in report.tests]
