@@ -39,11 +39,13 @@ import numpy as np
 _wall = time.perf_counter
 _cpu = time.process_time
 _thread_cpu = time.thread_time
+_sleep = time.sleep
 
 MIN_ROUNDS = 16
 MAX_ROUNDS = 40
 TIME_BUDGET_S = 12.0
 PRE_ROUNDS = 3  # baseline timings taken before the candidate first runs
+IDLE_WINDOW_S = 0.01  # after each round the timing thread sleeps this long: any CPU used meanwhile is not ours
 PROBE_MAX_S = 0.25  # the compute probe is scaled to last as long as the baseline, up to this
 BASELINE_CLAMP = 1.25  # a baseline slower than this times its calibrated expectation is clamped
 BOOTSTRAP_RESAMPLES = 400
@@ -55,6 +57,7 @@ class Round:
     baseline: float
     candidate: float
     baseline_cpu: float  # CPU seconds other threads of the process used during the baseline call
+    idle_cpu: float = 0.0  # CPU per wall second the process used while the timing thread slept after the round
     probe_serial: float | None = None
     probe_parallel: float | None = None
     reference: float | None = None
@@ -114,9 +117,13 @@ class Measurement:
         """Median CPU used by threads other than the timing one during baseline calls, per wall second.
 
         0 for serial staff code alone. A student thread still running, even one that only takes
-        turns with the baseline for the GIL (process CPU = wall, but the baseline gets half), shows here.
+        turns with the baseline for the GIL (process CPU = wall, but the baseline gets half), shows here;
+        so does one that cannot run during the baseline (compiled code holding the GIL) but burns a
+        core while the timing thread sleeps between rounds, competing with the probe and the baseline's
+        other rounds. The larger of the two medians counts.
         """
-        return statistics.median(r.baseline_cpu / r.baseline for r in self.rounds)
+        during_baseline = statistics.median(r.baseline_cpu / r.baseline for r in self.rounds)
+        return max(during_baseline, statistics.median(r.idle_cpu for r in self.rounds))
 
     @property
     def bandwidth_ceiling(self) -> float | None:
@@ -195,6 +202,14 @@ def _timed(fn: Callable[[Any], Any], arg: Any) -> tuple[float, float, Any]:
     return t1 - t0, max(0.0, (c1 - c0) - (m1 - m0)), out
 
 
+def _idle_cpu() -> float:
+    """Process CPU per wall second while this thread sleeps: threads the timed code left running."""
+    c0, t0 = _cpu(), _wall()
+    _sleep(IDLE_WINDOW_S)
+    c1, t1 = _cpu(), _wall()
+    return max(0.0, c1 - c0) / (t1 - t0)
+
+
 def _wall_of(fn: Callable[[], Any]) -> float:
     t0 = _wall()
     fn()
@@ -268,6 +283,7 @@ def measure(
                 times[step] = _wall_of(bandwidth.serial)  # type: ignore[union-attr]
             elif step == "Wp":
                 times[step] = _wall_of(bandwidth.parallel)  # type: ignore[union-attr]
+        idle_cpu = _idle_cpu()
         try:
             check(outputs["C"], outputs["B"])
         except AssertionError as exc:
@@ -281,6 +297,7 @@ def measure(
                 probe_serial=times.get("Ks"),
                 probe_parallel=times.get("Kp"),
                 baseline_cpu=cpu_b,
+                idle_cpu=idle_cpu,
                 reference=times.get("R"),
                 bandwidth_serial=times.get("Ws"),
                 bandwidth_parallel=times.get("Wp"),

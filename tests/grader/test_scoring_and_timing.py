@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from grader import scoring
@@ -252,3 +253,32 @@ def test_a_thread_taking_turns_with_the_baseline_is_seen():
     assert m.background_cpu > 0.3
     quiet = measure(busy_baseline, lambda x: x, [1], lambda g, w: None, min_rounds=4, max_rounds=4)
     assert quiet.background_cpu < 0.1
+
+
+def test_a_thread_spinning_only_between_calls_is_seen():
+    """A spinning thread shut out of the baseline (it holds the GIL throughout) still shows while the
+    timing thread sleeps between rounds."""
+    import threading
+
+    stop, baseline_running = threading.Event(), threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            if not baseline_running.is_set():
+                pass
+
+    def gil_holding_baseline(x):
+        baseline_running.set()
+        np.sort(np.random.default_rng(0).random(200_000))  # C code: the spinner gets a turn at most every 5 ms
+        baseline_running.clear()
+        return x
+
+    thread = threading.Thread(target=spin, daemon=True)
+    thread.start()
+    try:
+        m = measure(gil_holding_baseline, lambda x: x, [1], lambda g, w: None, min_rounds=4, max_rounds=4)
+    finally:
+        stop.set()
+        thread.join()
+    assert max(r.idle_cpu for r in m.rounds) > 0.5
+    assert m.background_cpu > 0.3
