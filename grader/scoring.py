@@ -28,7 +28,7 @@ MIN_CAPACITY_SHARE = 0.4  # 1.4x on 2 cores, 2.2x on 4: below that, defer
 # (an idle 2-core VM measured 1.44-1.95x; with one core taken by a neighbour 0.9-1.1x. At 1.4x the
 # target, 1 + 0.6*0.4 = 1.24x, still sits clear above the 1.15x floor a serial program stays under.)
 REFERENCE_SLACK = 1.2
-BACKGROUND_CPU_LIMIT = 0.3  # CPU of threads other than the timing one, per wall second of a baseline call
+BACKGROUND_CPU_LIMIT = 0.3  # CPU of other threads per wall second, during baseline calls or between rounds
 CLEAR_WIDTH = 0.04  # an interval narrower than 4 % of the speedup settles a partial score
 
 
@@ -84,8 +84,8 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
         return Decision(
             "rejected",
             0.0,
-            f"your code kept using CPU after returning (other threads used {m.background_cpu:.0%} of a core "
-            "while the serial baseline ran): stop every thread before returning",
+            f"your code kept using CPU after returning (its threads used {m.background_cpu:.0%} of a core "
+            "while only the grader's code ran): stop every thread before returning",
         )
     capacity = min(m.capacity or 1.0, float(c))
     limit = "cores"

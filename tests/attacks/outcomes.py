@@ -1,6 +1,6 @@
 """Grade every attack submission once and print the attack -> outcome table for docs/threat-model.md.
 
-    python tests/attacks/outcomes.py [--perf]
+    python tests/attacks/outcomes.py [--perf] [ATTACK ...]
 
 Each attack is the a1 reference solution with the attack file appended (as the attack tests do).
 Without ``--perf`` the speed tests are left out except for the attacks aimed at them.
@@ -39,11 +39,14 @@ def outcome(report) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--perf", action="store_true", help="include the speed tests for every attack")
+    parser.add_argument("only", nargs="*", help="attack names (default: all)")
     args = parser.parse_args()
     a1 = Course(ROOT).resolve("a1")
     solution = (a1.solution_dir / f"{a1.spec.module}.py").read_text()
     print("| attack | outcome |\n|---|---|")
     for attack in sorted(ATTACKS.glob("*.py")):
+        if args.only and attack.stem not in args.only:
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             if attack.stem == "poison_course":  # works on a throwaway copy of the course
                 import shutil

@@ -177,3 +177,47 @@ def test_sys_exit_at_import_scores_nothing_and_says_why(a1, make_submission, tmp
     report = grade(a1, make_submission(attack("sys_exit_at_import")), CHEAP, tmp_path=tmp_path)
     assert report.tests and all(t.status is Status.error and t.score == 0 for t in report.tests)
     assert all("called sys.exit(0) while being imported" in t.message for t in report.tests), [t.message for t in report.tests]
+
+
+def test_start_up_and_pytest_hooks_in_the_submission_are_ignored(a1, make_submission, tmp_path, monkeypatch):
+    """conftest.py, pytest.ini / pyproject.toml, sitecustomize, usercustomize, .pth and PYTHON* variables."""
+    marker = tmp_path / "hooked"
+    touch = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+    sub = make_submission("def fourier_cpu(x, terms):\n    raise NotImplementedError\n")
+    (sub / "conftest.py").write_text(
+        touch + "import pytest\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+        "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n"
+    )
+    (sub / "evil_plugin.py").write_text(touch)
+    (sub / "pytest.ini").write_text("[pytest]\naddopts = -p evil_plugin\n")
+    (sub / "pyproject.toml").write_text("[tool.pytest.ini_options]\naddopts = '-p evil_plugin'\n")
+    for name in ("sitecustomize", "usercustomize"):
+        (sub / f"{name}.py").write_text(touch)
+    (sub / "hook.pth").write_text(f"import os; {touch}")
+    startup = tmp_path / "startup"
+    startup.mkdir()
+    (startup / "sitecustomize.py").write_text(touch)
+    (startup / "start.py").write_text(touch)
+    monkeypatch.setenv("PYTHONPATH", str(startup))
+    monkeypatch.setenv("PYTHONSTARTUP", str(startup / "start.py"))
+    monkeypatch.setenv("PYTHONINSPECT", "1")
+    report = grade(a1, sub, CHEAP, tmp_path=tmp_path)
+    assert not marker.exists(), f"student code ran before the tests: {marker.read_text()}"
+    cpu = [t for t in report.tests if t.part == "cpu"]
+    assert cpu and all(t.status is Status.failed and t.score == 0 for t in cpu)
+    assert set(statuses(report, task="amdahl")) == {Status.passed}
+
+
+def test_changed_released_files_are_flagged_and_not_used(a1, tmp_path):
+    """A student repository laid out like the release: editing the public tests changes nothing but is flagged."""
+    sub = tmp_path / "repo"
+    shutil.copytree(a1.folder, sub)
+    shutil.copyfile(a1.solution_dir / f"{a1.spec.module}.py", sub / f"{a1.spec.module}.py")
+    public = next(p for p in a1.public_tests)
+    (sub / public.name).write_text("def test_everything():\n    assert True\n")
+    (sub / "assignment.toml").unlink()
+    report = grade(a1, sub, CHEAP, tmp_path=tmp_path)
+    assert f"protected file {public.name} was modified (grading used the course's copy)" in report.flags
+    assert "protected file assignment.toml was deleted" in report.flags
+    assert report.tests and all(t.status is Status.passed for t in report.tests)
+    assert not any(t.name == "test_everything" for t in report.tests)
