@@ -6,6 +6,7 @@ Exit codes: 0 when the job completed (whatever the score), 1 when `validate` fin
 
 from __future__ import annotations
 
+import json
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -74,6 +75,17 @@ SelectOpt = Annotated[
     ),
 ]  # fmt: skip
 JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="also write the results as JSON to this file")]
+ClassroomOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--classroom", metavar="FILE",
+        help="append the GitHub Classroom reporter output (result=<base64 JSON>) to FILE, e.g. \"$GITHUB_OUTPUT\"",
+    ),
+]  # fmt: skip
+SummaryOpt = Annotated[
+    Optional[Path],
+    typer.Option("--summary", metavar="FILE", help="append a Markdown summary to FILE, e.g. \"$GITHUB_STEP_SUMMARY\""),
+]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="show every test, not just one row per rubric line")]
 
 
@@ -108,20 +120,55 @@ def _grade_and_show(
     json_path,
     verbose: bool,
     student_view: bool = False,
+    classroom: Path | None = None,
+    summary: Path | None = None,
+    gradescope: Path | None = None,
 ) -> GradeReport:
     what = "public and hidden tests" if hidden else "public tests"
     try:
         with console.status(f"{assignment.id}: running {what} on {submission} …"):
             report = grade_submission(assignment, submission, hidden=hidden, gpu=gpu, select=select)
     except GradingError as exc:
+        if gradescope is not None:  # Gradescope shows a results file, never a traceback
+            failed = {"score": 0, "output": f"The autograder could not grade this: {exc}", "tests": []}
+            _write_text(gradescope, json.dumps(failed))
         raise fail(str(exc), Exit.USAGE if exc.usage else Exit.COURSE_BROKEN) from None
+    full = report
     if student_view:
         report = report.for_students()
     terminal.render(report, console, verbose=verbose)
+    outputs = []
     if json_path is not None:
         report.write_json(json_path)
-        console.print(Text(f"results written to {json_path}", style="dim"))
+        outputs.append(str(json_path))
+    if classroom is not None:
+        from .formats.classroom import write_step_output
+
+        write_step_output(report, classroom)
+        outputs.append(f"{classroom} (classroom)")
+    if summary is not None:
+        from .formats.markdown import summary as markdown_summary
+
+        with open(summary, "a", encoding="utf-8") as f:
+            f.write(markdown_summary(report.for_students() if hidden else report))
+        outputs.append(f"{summary} (summary)")
+    if gradescope is not None:
+        from .formats.gradescope import gradescope_results
+
+        _write_text(gradescope, json.dumps(gradescope_results(full), indent=2))
+        outputs.append(f"{gradescope} (gradescope)")
+    if outputs:
+        console.print(Text(f"results written to {', '.join(outputs)}", style="dim"))
     return report
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Atomic: a reader (Gradescope, CI) sees the old file or the whole new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 @app.command("list")
@@ -153,14 +200,20 @@ def test(
     json_path: JsonOpt = None,
     verbose: VerboseOpt = False,
     course: CourseOpt = None,
+    classroom: ClassroomOpt = None,
+    summary: SummaryOpt = None,
 ) -> None:
     """Run the public tests on your code: correctness, and speedup measured on this machine.
 
     Example: grader test a1            (your code in assignments/a1_*/)
              grader test a1 -s fourier.cpu -v
+             grader test a1 --classroom "$GITHUB_OUTPUT" --summary "$GITHUB_STEP_SUMMARY"   (in CI)
     """
     a = _assignment(_course(course), assignment)
-    _grade_and_show(a, submission or a.folder, hidden=False, gpu=gpu, select=select, json_path=json_path, verbose=verbose)
+    _grade_and_show(
+        a, submission or a.folder, hidden=False, gpu=gpu, select=select, json_path=json_path, verbose=verbose,
+        classroom=classroom, summary=summary,
+    )  # fmt: skip
 
 
 @app.command("grade")
@@ -178,6 +231,12 @@ def grade(
             "--student-view", help="show and write what a student may see: hidden tests with opaque names and generic messages"
         ),
     ] = False,
+    classroom: ClassroomOpt = None,
+    summary: SummaryOpt = None,
+    gradescope: Annotated[
+        Optional[Path],
+        typer.Option("--gradescope", metavar="FILE", help="also write Gradescope's results.json (student view) to FILE"),
+    ] = None,
 ) -> None:
     """Grade a submission with the public and hidden tests (course repository only).
 
@@ -188,8 +247,9 @@ def grade(
     """
     a = _assignment(_course(course), assignment)
     _grade_and_show(
-        a, submission, hidden=True, gpu=gpu, select=select, json_path=json_path, verbose=verbose, student_view=student_view
-    )
+        a, submission, hidden=True, gpu=gpu, select=select, json_path=json_path, verbose=verbose, student_view=student_view,
+        classroom=classroom, summary=summary, gradescope=gradescope,
+    )  # fmt: skip
 
 
 @app.command("validate")
@@ -227,6 +287,62 @@ def validate(
         all_ok &= result.ok
     if not all_ok:
         raise typer.Exit(int(Exit.CHECKS_FAILED))
+
+
+@app.command("release")
+def release(
+    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    out: Annotated[
+        Optional[Path], typer.Option("--out", "-o", help="folder for the student repository (default: release/<assignment>)")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace --out if it exists")] = False,
+    course: CourseOpt = None,
+) -> None:
+    """Build the student template repository for an assignment (instructors).
+
+    Handout, stubs, public tests, the grader, a CI workflow and a manifest of protected files,
+    committed as a new git repository. Refuses to finish if any non-trivial line of a solution or
+    hidden test would be in it. Push the result to a template repository on GitHub.
+
+    Example: grader release a1 --out ../a1-template
+    """
+    from .release import ReleaseError, build_release
+
+    c = _course(course)
+    a = _assignment(c, assignment)
+    target = out or c.root / "release" / a.folder.name
+    try:
+        made = build_release(a, target, force=force)
+    except ReleaseError as exc:
+        raise fail(str(exc), Exit.CHECKS_FAILED) from None
+    console.print(f"[bold]{a.id}[/bold] released to {made.path} (commit {made.commit[:10]}, {len(made.files)} files, "
+                  f"{len(made.protected)} protected; no solution or hidden-test line found)")  # fmt: skip
+
+
+export_app = typer.Typer(help="Package an assignment for another grading platform.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("gradescope")
+def export_gradescope(
+    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="zip to write, e.g. autograder.zip")] = Path("autograder.zip"),
+    course: CourseOpt = None,
+) -> None:
+    """Write a Gradescope autograder zip (setup.sh, run_autograder, the course's grader and tests).
+
+    INSTRUCTORS ONLY: the zip holds the hidden tests and the solution. Upload it to Gradescope
+    (programming assignment, autograder settings); never share it with students.
+    To try it here: unzip into DIR/source, put a submission in DIR/submission, then run
+    PARLAB_AUTOGRADER_ROOT=DIR PARLAB_GRADER=$(which grader) bash DIR/source/run_autograder
+
+    Example: grader export gradescope a1 -o a1-autograder.zip
+    """
+    from .export import build_gradescope_zip
+
+    a = _assignment(_course(course), assignment)
+    names = build_gradescope_zip(a, out)
+    console.print(f"wrote {out}: {len(names)} files (holds hidden tests: instructors only)")
 
 
 def main() -> None:

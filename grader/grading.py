@@ -99,7 +99,8 @@ def grade_submission(
         if quotes_secret(t.message, secrets):
             flags.append(f"{t.name}: its message quoted a course-internal file (withheld): {t.message[:200]}")
             ordered[i] = replace(t, message="message withheld: it quoted a course-internal file")
-    flags += protected_changes([*public, assignment.folder / "assignment.toml"], submission) if submission.is_dir() else []
+    if submission.is_dir():
+        flags += protected_changes([*public, assignment.folder / "assignment.toml"], submission, assignment.spec.version)
     flags += [
         f"{t.name}: {t.message}" for t in ordered if t.status is Status.error and t.message.startswith("tampering detected")
     ]

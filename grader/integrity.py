@@ -21,6 +21,7 @@ would help a wrong answer pass).
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 import threading
 import types
@@ -180,13 +181,49 @@ def fingerprint_changes(before: dict[str, str], after: dict[str, str]) -> list[s
     return [f"changed: {p}" for p in changed] + [f"added: {p}" for p in added]
 
 
-def protected_changes(released: Iterable[Path], submission: Path) -> list[str]:
-    """Released files (public tests, spec, handout) that differ in the student's folder.
+MANIFEST_PATH = Path(".parlab/manifest.json")  # written by `grader release` into every student repository
 
-    Only a folder laid out like a student repository is checked (it holds at least one of the
-    released files); grading never uses the student's copies, so a change costs nothing by
-    itself, but it is reported so that a TA can look.
+
+def find_manifest(submission: Path, levels: int = 3) -> Path | None:
+    """The release manifest of the student repository holding ``submission`` (it or a parent, up to its git root)."""
+    for folder in [submission, *submission.resolve().parents][: levels + 1]:
+        if (folder / MANIFEST_PATH).is_file():
+            return folder / MANIFEST_PATH
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def manifest_changes(manifest: Path, course_version: str | None = None) -> list[str]:
+    """Protected files of a released repository that were deleted or changed since the release (by SHA-256)."""
+    repo = manifest.parent.parent
+    try:
+        data = json.loads(manifest.read_text())
+        protected = dict(data["protected"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return [f"the release manifest {MANIFEST_PATH} is unreadable: protected files could not be checked"]
+    out = []
+    if course_version is not None and data.get("version") != course_version:
+        out.append(f"released as version {data.get('version')}, graded with version {course_version} of the assignment")
+    for rel, digest in sorted(protected.items()):
+        path = repo / rel
+        if not path.is_file():
+            out.append(f"protected file {rel} was deleted")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            out.append(f"protected file {rel} was modified (grading used the course's copy)")
+    return out
+
+
+def protected_changes(released: Iterable[Path], submission: Path, course_version: str | None = None) -> list[str]:
+    """Released files (public tests, spec, handout, workflow, grader) that differ in the student's repository.
+
+    A repository made by `grader release` is checked against its manifest; a bare folder laid out
+    like one (it holds at least one released file) against the course's copies by name. Grading
+    never uses the student's copies, so a change costs nothing by itself, but a TA should look.
     """
+    manifest = find_manifest(submission)
+    if manifest is not None:
+        return manifest_changes(manifest, course_version)
     released = [Path(p) for p in released]
     present = [p for p in released if (submission / p.name).exists()]
     if not present:

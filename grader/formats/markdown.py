@@ -1,0 +1,54 @@
+"""The Markdown summary a student reads on the Actions run page ($GITHUB_STEP_SUMMARY) or in a file."""
+
+from __future__ import annotations
+
+from ..results import GradeReport, Status
+from .terminal import KIND_LABEL, bucket_status
+
+ICON = {"passed": "✅", "partial": "🟡", "failed": "❌", "error": "❌", "timeout": "⏱️", "deferred": "⏸️"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def summary(report: GradeReport) -> str:
+    """Per-rubric-line points, measured speedups, and one line per problem to fix."""
+    which = "public and hidden tests" if report.visibility == "all" else "public tests"
+    lines = [
+        f"## {report.assignment} · {report.title}",
+        "",
+        f"**{report.score:g} / {report.gradable_max:g} points** on the {which} this machine could judge"
+        + (f" ({report.deferred_points:g} more graded later)" if report.deferred_points else "")
+        + f" · {report.machine.describe()}",
+        "",
+        "| task | part | check | status | points | detail |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (task, part, kind), records in report.by_bucket().items():
+        status = bucket_status(records)
+        score, top = sum(r.score for r in records), sum(r.max_score for r in records)
+        points = f"–/{top:g}" if status == "deferred" else f"{score:.1f}/{top:g}"
+        detail = ""
+        if kind == "performance":
+            detail = records[0].message
+        elif status != "passed":
+            bad = [r for r in records if r.status not in (Status.passed, Status.deferred)]
+            first = bad[0].message.splitlines()[0] if bad[0].message else bad[0].status.value
+            detail = f"{len(bad)} of {len(records)} tests: {first}"
+        lines.append(
+            f"| {task} | {part if part != 'python' else '—'} | {KIND_LABEL.get(kind, kind)} | {ICON.get(status, '')} {status} "
+            f"| {points} | {_cell(detail)[:300]} |"
+        )
+    todo = [t for t in report.tests if t.status in (Status.failed, Status.error, Status.timeout, Status.partial)]
+    if report.errors or todo:
+        lines += ["", "### What to fix", ""]
+        lines += [f"- {_cell(e)}" for e in report.errors]
+        for t in todo:
+            first = t.message.splitlines()[0] if t.message else t.status.value
+            lines.append(f"- `{t.name}` ({t.task}.{t.part}, {t.status.value}): {_cell(first)[:400]}")
+    deferred = [t for t in report.tests if t.status is Status.deferred]
+    if deferred:
+        lines += ["", "### Graded later", ""]
+        lines += [f"- `{t.name}`: {_cell(t.message)[:300]}" for t in deferred]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,190 @@
+"""The student side: `grader release`, the CI workflow and its outputs, and the Gradescope autograder."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader.course import Course
+from grader.export import build_gradescope_zip
+from grader.formats.classroom import classroom_result, write_step_output
+from grader.formats.gradescope import gradescope_results
+from grader.formats.markdown import summary
+from grader.grading import grade_submission
+from grader.integrity import secret_lines
+from grader.release import ReleaseError, build_release, find_leaks, sha256
+from grader.results import Status
+
+BIN = Path(sys.executable).parent
+SCHEMA = Path(__file__).parent / "schemas" / "gradescope-results.schema.json"
+CHEAP = ["amdahl", "fourier.cpu.correctness", "fourier.gpu.correctness"]
+
+
+@pytest.fixture(scope="module")
+def released(a1, tmp_path_factory):
+    return build_release(a1, tmp_path_factory.mktemp("release") / "a1-template")
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_release_is_a_one_commit_repository_with_the_student_files_only(released, a1):
+    repo = released.path
+    assert git(repo, "rev-list", "--count", "HEAD") == "1"
+    assert git(repo, "status", "--porcelain") == ""
+    folder = f"assignments/{a1.folder.name}"
+    for expected in (
+        "README.md", "pyproject.toml", ".github/workflows/classroom.yml", ".parlab/manifest.json",
+        f"{folder}/README.md", f"{folder}/assignment.toml", f"{folder}/speedup.py", f"{folder}/test_public.py",
+        "grader/cli.py", "grader/plugin.py",
+    ):  # fmt: skip
+        assert expected in released.files, expected
+    assert not any(part in ("solutions", "hidden") for f in released.files for part in Path(f).parts)
+    assert not any("__pycache__" in f for f in released.files)
+    assert find_leaks(repo, a1) == []
+    # The student's module is theirs to edit; everything else the course owns is hashed.
+    manifest = json.loads((repo / ".parlab/manifest.json").read_text())
+    assert f"{folder}/speedup.py" not in manifest["protected"]
+    assert manifest["protected"][".github/workflows/classroom.yml"] == sha256(repo / ".github/workflows/classroom.yml")
+    assert manifest["protected"][f"{folder}/test_public.py"] == sha256(a1.public_tests[0])
+
+
+def test_release_refuses_to_leak_and_leaves_nothing(a1, tmp_path):
+    course = tmp_path / "course"
+    for part in ("assignments", "solutions", "tests/hidden", "ci", "grader"):
+        shutil.copytree(a1.course_root / part, course / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copyfile(a1.course_root / name, course / name)
+    copy = Course(course).resolve("a1")
+    # An instructor's scratch file with one line of a hidden test in it, left in the assignment folder.
+    hidden_line = sorted(secret_lines(copy.hidden_tests, [*copy.public_tests, copy.stub_module]), key=len)[-1]
+    (copy.folder / "notes.txt").write_text(f"remember: {hidden_line}\n")
+    out = tmp_path / "out"
+    with pytest.raises(ReleaseError, match="would contain 1 line"):
+        build_release(copy, out)
+    assert not out.exists()
+
+
+def test_release_will_not_overwrite_without_force(released, a1):
+    with pytest.raises(ReleaseError, match="not empty"):
+        build_release(a1, released.path)
+
+
+def test_solution_in_the_release_gets_full_public_points_and_the_stub_none(released, a1, tmp_path):
+    student = Course(released.path).resolve("a1")
+    assert student.hidden_tests == [] and not student.solution_dir.exists()
+    shutil.copyfile(a1.solution_dir / "speedup.py", student.folder / "speedup.py")
+    report = grade_submission(student, student.folder, hidden=False, gpu="cudasim")
+    assert report.tests and all(t.visibility == "public" for t in report.tests)
+    assert all(t.status in (Status.passed, Status.deferred) for t in report.tests), [(t.name, t.message) for t in report.tests]
+    assert report.score == report.gradable_max > 0
+    result = decode_step_output(report, tmp_path / "github_output")
+    assert result["status"] == "pass"
+    assert sum(t["score"] for t in result["tests"]) == pytest.approx(report.score)
+    assert result["max_score"] == pytest.approx(report.gradable_max)
+
+    git(released.path, "checkout", "--", ".")  # back to the stub
+    stub = grade_submission(student, student.folder, hidden=False, gpu="cudasim")
+    judged = [t for t in stub.tests if t.status is not Status.deferred]
+    assert judged and all(t.score == 0 and t.status is Status.failed for t in judged)
+    result = decode_step_output(stub, tmp_path / "github_output_stub")
+    assert result["status"] == "fail" and sum(t["score"] for t in result["tests"]) == 0
+    assert {t["status"] for t in result["tests"]} == {"fail"}
+
+
+def decode_step_output(report, path: Path) -> dict:
+    """What the reporter action does with `result=<base64>`."""
+    write_step_output(report, path)
+    (line,) = path.read_text().splitlines()
+    key, _, value = line.partition("=")
+    assert key == "result"
+    decoded = json.loads(base64.b64decode(value, validate=True))
+    assert decoded == classroom_result(report)
+    assert decoded["version"] == 1 and decoded["status"] in ("pass", "fail", "error")
+    for t in decoded["tests"]:
+        assert {"name", "status", "score", "message"} <= set(t) and t["status"] in ("pass", "fail", "error")
+    return decoded
+
+
+def test_workflow_passes_actionlint_and_wires_the_reporter(released):
+    workflow = released.path / ".github/workflows/classroom.yml"
+    actionlint = shutil.which("actionlint", path=str(BIN)) or shutil.which("actionlint")
+    assert actionlint, "actionlint is part of the dev extras: pip install -e '.[dev]'"
+    done = subprocess.run([actionlint, "-no-color", str(workflow)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = workflow.read_text()
+    assert "grader test a1" in text and '--classroom "$GITHUB_OUTPUT"' in text and '--summary "$GITHUB_STEP_SUMMARY"' in text
+    assert "PARLAB_RESULTS: \"${{ steps.parlab.outputs.result }}\"" in text and "runners: parlab" in text
+    assert "secrets." not in text, "the student's workflow needs no instructor secret"
+
+
+def test_markdown_summary_names_what_to_fix(a1, make_submission):
+    wrong = make_submission("def karp_flatt(s, p):\n    return 0.5\n")
+    report = grade_submission(a1, wrong, hidden=False, gpu="cudasim", select=CHEAP)
+    text = summary(report)
+    assert text.startswith("## a1_speedup") and "| amdahl | — | correctness | ❌ failed | 0.0/1 |" in text
+    assert "### What to fix" in text and "test_amdahl_examples" in text
+
+
+def test_protected_file_changes_in_a_released_repo_are_flagged(released, a1, tmp_path):
+    repo = tmp_path / "student"
+    shutil.copytree(released.path, repo)
+    folder = repo / "assignments" / a1.folder.name
+    shutil.copyfile(a1.solution_dir / "speedup.py", folder / "speedup.py")  # editing the module is fine
+    workflow = repo / ".github/workflows/classroom.yml"
+    workflow.write_text(workflow.read_text().replace("grader test a1", "echo all passed #"))
+    (folder / "test_public.py").unlink()
+    report = grade_submission(a1, folder, hidden=True, gpu="cudasim", select=["amdahl"])
+    assert set(report.flags) >= {
+        "protected file .github/workflows/classroom.yml was modified (grading used the course's copy)",
+        f"protected file assignments/{a1.folder.name}/test_public.py was deleted",
+    }
+    assert not any("speedup.py" in f for f in report.flags)
+    assert report.score == report.max_score > 0  # graded with the course's tests, not the student's
+
+
+def test_gradescope_autograder_runs_locally_and_writes_valid_results(a1, tmp_path):
+    zipped = tmp_path / "autograder.zip"
+    names = build_gradescope_zip(a1, zipped)
+    assert {"setup.sh", "run_autograder"} <= set(names)
+    assert any(n.startswith("course/tests/hidden/") for n in names) and "course/pyproject.toml" in names
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(zipped) as z:
+        z.extractall(root / "source")
+        assert z.getinfo("run_autograder").external_attr >> 16 & 0o111
+    assert subprocess.run(["bash", "-n", str(root / "source" / "setup.sh")]).returncode == 0
+    # Gradescope's layout: the student uploaded their whole repository.
+    (root / "submission" / "repo" / "assignments" / a1.folder.name).mkdir(parents=True)
+    shutil.copyfile(a1.solution_dir / "speedup.py", root / "submission" / "repo" / "assignments" / a1.folder.name / "speedup.py")
+    env = {**os.environ, "PARLAB_AUTOGRADER_ROOT": str(root), "PARLAB_GRADER": str(BIN / "grader"), "PARLAB_GPU": "cudasim"}
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(results, json.loads(SCHEMA.read_text()))
+    tests = results["tests"]
+    assert results["score"] == pytest.approx(sum(t["score"] for t in tests))
+    hidden = [t for t in tests if t["visibility"] == "after_published"]
+    assert hidden and all(t["name"].startswith("hidden ") for t in hidden)
+    assert {t["visibility"] for t in tests} == {"visible", "after_published"}
+    failed = [t for t in tests if t["status"] == "failed"]
+    assert all(t["score"] == 0 for t in failed)
+    assert all("not graded here" in t["output"] for t in failed), "only deferred (GPU speed) tests may miss points"
+    assert results["stdout_visibility"] == "hidden"
+    assert "leaderboard" not in results or all(e["order"] == "desc" for e in results["leaderboard"])
+
+
+def test_gradescope_results_of_a_missing_submission_still_validate(a1, tmp_path):
+    report = grade_submission(a1, tmp_path / "nothing", hidden=True, gpu="cudasim", select=["amdahl"])
+    results = gradescope_results(report)
+    jsonschema.validate(results, json.loads(SCHEMA.read_text()))
+    assert results["score"] == 0 and results["tests"]
