@@ -84,7 +84,7 @@ ClassroomOpt = Annotated[
 ]  # fmt: skip
 SummaryOpt = Annotated[
     Optional[Path],
-    typer.Option("--summary", metavar="FILE", help="append a Markdown summary to FILE, e.g. \"$GITHUB_STEP_SUMMARY\""),
+    typer.Option("--summary", metavar="FILE", help='append a Markdown summary to FILE, e.g. "$GITHUB_STEP_SUMMARY"'),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="show every test, not just one row per rubric line")]
 
@@ -343,6 +343,143 @@ def export_gradescope(
     a = _assignment(_course(course), assignment)
     names = build_gradescope_zip(a, out)
     console.print(f"wrote {out}: {len(names)} files (holds hidden tests: instructors only)")
+
+
+@app.command("collect")
+def collect_cmd(
+    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    roster: Annotated[Path, typer.Option("--roster", help="CSV: student_id,name,repo[,extension_days]")],
+    deadline: Annotated[str, typer.Option("--deadline", help="ISO 8601 with a time zone, e.g. 2026-12-01T23:59:00+01:00")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="submissions folder to create or update")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="repositories fetched at once")] = 4,
+    course: CourseOpt = None,
+) -> None:
+    """Clone or fetch every student's repository and check out the commit to grade (TAs).
+
+    The last commit at or before the student's deadline (roster extension_days added), or the
+    latest within the late window of course.toml's [late] policy, with its lateness and penalty
+    recorded. Missing or broken repositories are recorded as such; the rest go on. Rerunning
+    fetches again.
+
+    Example: grader collect a1 --roster roster.csv --deadline 2026-12-01T23:59:00+01:00 --out subs/a1
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .batch import BatchError, collect, parse_deadline, read_roster
+    from .policy import PolicyError, load_late_policy
+
+    c = _course(course)
+    a = _assignment(c, assignment)
+    try:
+        students = read_roster(roster)
+        when = parse_deadline(deadline)
+        policy = load_late_policy(c.root)
+    except (BatchError, PolicyError) as exc:
+        raise fail(str(exc)) from None
+    columns = (TextColumn("collect"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("collect", total=len(students))
+        subs = collect(a, students, when, out, policy, roster=roster, jobs=jobs, on_done=lambda s: bar.advance(task))
+    table = Table(show_edge=False)
+    for col in ("student", "status", "commit", "committed", "late", "penalty", "note"):
+        table.add_column(col)
+    for s in subs:
+        late = f"{s.late_seconds / 3600:.1f} h" if s.late_seconds else ""
+        table.add_row(
+            s.student_id, s.status, s.sha[:10], s.commit_time, late, f"{s.penalty:.0%}" if s.penalty else "", s.message[:60]
+        )
+    console.print(table)
+    counts = {st: sum(s.status == st for s in subs) for st in ("ok", "missing", "broken", "no_commit")}
+    console.print(", ".join(f"{n} {st}" for st, n in counts.items() if n) + f" · written to {out}")
+
+
+@app.command("grade-all")
+def grade_all_cmd(
+    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    submissions: Annotated[Path, typer.Option("--submissions", help="folder written by `grader collect`")],
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="correctness gradings at once (speed is always one at a time)")
+    ] = 2,
+    gpu: GpuOpt = None,
+    report_dir: Annotated[
+        Optional[Path], typer.Option("--report", help="where gradebook, feedback and HTML go (default: SUBMISSIONS/report)")
+    ] = None,
+    course: CourseOpt = None,
+) -> None:
+    """Grade every collected submission with the hidden tests, then write the gradebook (TAs).
+
+    Correctness runs in parallel, speed one submission at a time. Results are cached per commit
+    and test-suite version: rerunning (after a crash, a kill, or new commits) grades only what is
+    missing. Then writes gradebook.csv, lms.csv (Canvas import), feedback/<student>.md, report.html.
+
+    Example: grader grade-all a1 --submissions subs/a1 --jobs 2
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from .batch import BatchError, grade_all
+
+    a = _assignment(_course(course), assignment)
+    columns = (
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    tasks: dict[str, int] = {}
+    with Progress(*columns, console=console) as bar:
+
+        def on_phase(phase: str, total: int) -> None:
+            tasks[phase] = bar.add_task(phase, total=total)
+
+        try:
+            stats = grade_all(
+                a, submissions, jobs=jobs, gpu=gpu, on_phase=on_phase, on_done=lambda ph, s, c: bar.advance(tasks[ph])
+            )
+        except BatchError as exc:
+            raise fail(str(exc)) from None
+        except GradingError as exc:
+            raise fail(
+                f"{exc}\nRerun grade-all once the course is restored: finished gradings are kept.", Exit.COURSE_BROKEN
+            ) from None
+    for phase in stats.graded:
+        n, cached, secs = stats.graded[phase], stats.cached[phase], stats.seconds[phase]
+        per = f", {secs / n:.1f} s each" if n else ""
+        console.print(f"{phase}: {n} graded{per}, {cached} from cache")
+    for failure in stats.failures:
+        err_console.print(Text(f"not graded: {failure}", style="red"))
+    _write_reports(a, submissions, report_dir or submissions / "report", stats.failures)
+
+
+@app.command("report")
+def report_cmd(
+    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    submissions: Annotated[Path, typer.Option("--submissions", help="folder written by `grader collect` and `grade-all`")],
+    report_dir: Annotated[Optional[Path], typer.Option("--report", help="output folder (default: SUBMISSIONS/report)")] = None,
+    course: CourseOpt = None,
+) -> None:
+    """Write the gradebook, LMS CSV, per-student feedback and the HTML class report again from saved results."""
+    a = _assignment(_course(course), assignment)
+    _write_reports(a, submissions, report_dir or submissions / "report", [])
+
+
+def _write_reports(a: Assignment, submissions: Path, out: Path, failures: list[str]) -> None:
+    from .batch import BatchError, load_results
+    from .formats.gradebook import write_gradebook
+    from .formats.html_report import class_report
+
+    try:
+        results = load_results(submissions)
+    except BatchError as exc:
+        raise fail(str(exc)) from None
+    if not results:
+        raise fail(f"no graded results in {submissions}: run `grader grade-all` first")
+    write_gradebook(a, results, out)
+    (out / "report.html").write_text(class_report(a, results, failures=failures), encoding="utf-8")
+    incomplete = sum(1 for r in results if r.submission.status == "ok" and not r.complete)
+    console.print(f"gradebook for {len(results)} students written to {out}/ (gradebook.csv, lms.csv, feedback/, report.html)")
+    if incomplete:
+        err_console.print(Text(f"{incomplete} submission(s) not fully graded: rerun grade-all to finish them", style="yellow"))
 
 
 def main() -> None:

@@ -1,0 +1,405 @@
+"""Grading a whole class: collect every student's repository at the deadline, grade each one, resume after a crash.
+
+Layout of a submissions folder (`--out` of collect, `--submissions` of grade-all):
+
+    collection.json                 assignment, deadline, roster file, when collected
+    <student_id>/submission.json    who, repository URL, status, commit SHA and time, lateness, penalty
+    <student_id>/repo/              the repository checked out (detached) at that commit
+    <student_id>/cache/<phase>-<sha>-<suite>.json   one grading phase's GradeReport
+    <student_id>/result.json        the merged GradeReport plus submission facts (what reports read)
+
+Correctness phases of different students run in parallel (`--jobs`); performance phases run one
+at a time afterwards, on an otherwise idle machine, because parallel timings would corrupt each
+other. Each phase's result is cached under the commit SHA and a hash of the test suite (assignment,
+hidden tests, solution, grader), written atomically, so a rerun skips everything already done and
+a run killed at any moment loses at most the gradings in flight and never duplicates one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from .course import Assignment
+from .grading import GradingError, grade_submission
+from .integrity import course_fingerprint
+from .policy import LatePolicy
+from .results import GradeReport, Machine, Status
+
+PHASES = {"correctness": "*.*.correctness", "performance": "*.*.performance"}
+GIT_TIMEOUT_S = 300
+MISSING_REPO_SIGNS = ("does not exist", "not found", "Could not read from remote", "not appear to be")
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")  # also a folder name
+
+
+class BatchError(Exception):
+    """A roster, deadline or submissions folder the batch cannot work with; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Student:
+    student_id: str
+    name: str
+    repo: str
+    extension_days: float = 0.0
+
+
+def read_roster(path: Path) -> list[Student]:
+    """CSV with a header: student_id, name, repo (any URL or path git accepts), optional extension_days."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+            header = [h.strip() for h in (rows[0].keys() if rows else [])]
+    except OSError as exc:
+        raise BatchError(f"cannot read roster {path}: {exc.strerror}") from None
+    if not rows:
+        raise BatchError(f"roster {path} has no students (expected a header: student_id,name,repo[,extension_days])")
+    missing = {"student_id", "name", "repo"} - set(header)
+    if missing:
+        raise BatchError(f"roster {path} lacks column(s) {sorted(missing)}; found {header}")
+    students, seen = [], set()
+    for line, row in enumerate(rows, start=2):
+        sid = (row.get("student_id") or "").strip()
+        if not STUDENT_ID.match(sid):
+            raise BatchError(f"{path}:{line}: student_id {sid!r} must be letters, digits and ._@+- (it names a folder)")
+        if sid in seen:
+            raise BatchError(f"{path}:{line}: student_id {sid!r} appears twice")
+        seen.add(sid)
+        ext = (row.get("extension_days") or "").strip() or "0"
+        try:
+            extension = float(ext)
+        except ValueError:
+            raise BatchError(f"{path}:{line}: extension_days {ext!r} is not a number") from None
+        students.append(Student(sid, (row.get("name") or "").strip(), (row.get("repo") or "").strip(), extension))
+    return students
+
+
+def parse_deadline(text: str) -> datetime:
+    try:
+        deadline = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BatchError(f"deadline {text!r} is not ISO 8601, e.g. 2026-12-01T23:59:00+01:00") from None
+    if deadline.tzinfo is None:
+        raise BatchError(f"deadline {text!r} needs a time zone, e.g. 2026-12-01T23:59:00+01:00 or …Z for UTC")
+    return deadline
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What collect found for one student."""
+
+    student_id: str
+    name: str
+    repo_url: str
+    status: str  # ok | missing (no repository) | broken (git failed) | no_commit (nothing before the cutoff)
+    deadline: str  # ISO, the student's own (extension applied)
+    sha: str = ""
+    commit_time: str = ""
+    late_seconds: float = 0.0
+    penalty: float = 0.0
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Submission:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Readers see the old file or the whole new one; a crash mid-write leaves only a stray temp file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _git(*args: str, cwd: Path | None = None) -> str:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}  # never hang on a password prompt
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=GIT_TIMEOUT_S, env=env)
+    if done.returncode != 0:
+        raise subprocess.CalledProcessError(done.returncode, ["git", *args], done.stdout, done.stderr)
+    return done.stdout.strip()
+
+
+def collect_one(student: Student, deadline: datetime, policy: LatePolicy, out: Path) -> Submission:
+    """Clone or fetch one repository and check out the commit to grade. Never raises for the student's faults."""
+    cutoff = deadline + timedelta(days=student.extension_days)
+    base = Submission(student.student_id, student.name, student.repo, "ok", cutoff.isoformat())
+    repo = out / student.student_id / "repo"
+    try:
+        if (repo / ".git").is_dir():
+            _git("fetch", "--quiet", "--force", "--prune", "origin", cwd=repo)
+            _git("remote", "set-head", "origin", "--auto", cwd=repo)
+        else:
+            if repo.exists():
+                shutil.rmtree(repo)
+            repo.parent.mkdir(parents=True, exist_ok=True)
+            _git("clone", "--quiet", "--no-checkout", "--", student.repo, str(repo))
+    except subprocess.CalledProcessError as exc:
+        err = (exc.stderr or "").strip().splitlines()
+        text = err[-1] if err else f"git exit code {exc.returncode}"
+        gone = any(s in (exc.stderr or "") for s in MISSING_REPO_SIGNS)
+        return replace(base, status="missing" if gone else "broken", message=text)
+    except subprocess.TimeoutExpired:
+        return replace(base, status="broken", message=f"git took longer than {GIT_TIMEOUT_S} s")
+    try:
+        head = _default_branch(repo)
+        window_end = cutoff + timedelta(seconds=policy.window_seconds)
+        sha = _git("rev-list", "-1", f"--before={int(window_end.timestamp())}", head, cwd=repo)
+        if not sha:
+            return replace(base, status="no_commit", message=f"no commit on {head} before {window_end.isoformat()}")
+        committed = datetime.fromisoformat(_git("show", "-s", "--format=%cI", sha, cwd=repo))
+        _git("checkout", "--quiet", "--force", "--detach", sha, cwd=repo)
+        _git("clean", "-ffdxq", cwd=repo)
+    except subprocess.CalledProcessError as exc:
+        return replace(base, status="broken", message=(exc.stderr or "").strip()[-300:] or "git failed")
+    late = max(0.0, (committed - cutoff).total_seconds())
+    return replace(base, sha=sha, commit_time=committed.isoformat(), late_seconds=late, penalty=policy.penalty(late))
+
+
+def _default_branch(repo: Path) -> str:
+    for ref in ("origin/HEAD", "origin/main", "origin/master"):
+        try:
+            _git("rev-parse", "--verify", "--quiet", ref, cwd=repo)
+            return ref
+        except subprocess.CalledProcessError:
+            continue
+    raise subprocess.CalledProcessError(1, ["git"], "", "the repository has no commits (no origin/HEAD, main or master)")
+
+
+def collect(
+    assignment: Assignment,
+    students: list[Student],
+    deadline: datetime,
+    out: Path,
+    policy: LatePolicy,
+    *,
+    roster: Path | None = None,
+    jobs: int = 4,
+    on_done: Callable[[Submission], None] = lambda s: None,
+) -> list[Submission]:
+    """Collect every student (git work in parallel: it waits on the network, not the CPU)."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(
+        out / "collection.json",
+        {
+            "assignment": assignment.id,
+            "deadline": deadline.isoformat(),
+            "roster": str(roster) if roster else "",
+            "collected_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "students": [s.student_id for s in students],
+        },
+    )
+    results: dict[str, Submission] = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(collect_one, s, deadline, policy, out): s for s in students}
+        for future in as_completed(futures):
+            sub = future.result()
+            write_json_atomic(out / sub.student_id / "submission.json", sub.to_dict())
+            results[sub.student_id] = sub
+            on_done(sub)
+    return [results[s.student_id] for s in students]
+
+
+def load_submissions(folder: Path) -> list[Submission]:
+    folder = Path(folder)
+    meta = folder / "collection.json"
+    if not meta.is_file():
+        raise BatchError(f"{folder} is not a collected class (no collection.json): run `grader collect` first")
+    order = json.loads(meta.read_text()).get("students", [])
+    subs = []
+    for sid in order:
+        path = folder / sid / "submission.json"
+        if path.is_file():
+            subs.append(Submission.from_dict(json.loads(path.read_text())))
+    return subs
+
+
+def suite_version(assignment: Assignment) -> str:
+    """Hash of everything that decides a grade besides the student's code: tests, spec, solution, grader."""
+    grader_pkg = Path(__file__).resolve().parent
+    prints = course_fingerprint([assignment.folder, assignment.hidden_dir, assignment.solution_dir, grader_pkg])
+    digest = hashlib.sha256()
+    for path in sorted(prints):
+        rel = os.path.relpath(path, assignment.course_root)
+        digest.update(f"{rel}\0{prints[path]}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def module_folder(repo: Path, assignment: Assignment) -> Path:
+    """Where the student's module is: the release layout first, else the first one found (not in .git)."""
+    preferred = repo / "assignments" / assignment.folder.name
+    if (preferred / f"{assignment.spec.module}.py").is_file():
+        return preferred
+    for found in sorted(repo.rglob(f"{assignment.spec.module}.py")):
+        if ".git" not in found.relative_to(repo).parts:
+            return found.parent
+    return preferred  # missing: grading reports it per test
+
+
+def phases_of(assignment: Assignment) -> list[str]:
+    has_perf = any(kind == "performance" for (_, _, kind) in assignment.spec.buckets())
+    return ["correctness", "performance"] if has_perf else ["correctness"]
+
+
+@dataclass
+class BatchStats:
+    graded: dict[str, int] = field(default_factory=lambda: {p: 0 for p in PHASES})
+    cached: dict[str, int] = field(default_factory=lambda: {p: 0 for p in PHASES})
+    seconds: dict[str, float] = field(default_factory=lambda: {p: 0.0 for p in PHASES})
+    failures: list[str] = field(default_factory=list)
+
+
+def _cache_path(folder: Path, sub: Submission, phase: str, suite: str) -> Path:
+    return folder / sub.student_id / "cache" / f"{phase}-{sub.sha[:12]}-{suite}.json"
+
+
+def _read_cache(path: Path) -> GradeReport | None:
+    try:
+        return GradeReport.read_json(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable (a disk problem, a hand edit): grade again
+
+
+def _worth_retrying(report: GradeReport) -> bool:
+    """A CPU speed test deferred because the machine was busy may be judged on a rerun; GPU ones wait for a GPU."""
+    return any(t.status is Status.deferred and t.part == "cpu" for t in report.tests)
+
+
+def _grade_phase(assignment: Assignment, folder: Path, sub: Submission, phase: str, suite: str, gpu: str | None) -> GradeReport:
+    report = grade_submission(
+        assignment, module_folder(folder / sub.student_id / "repo", assignment), hidden=True, gpu=gpu, select=[PHASES[phase]]
+    )
+    write_json_atomic(_cache_path(folder, sub, phase, suite), report.to_dict())
+    return report
+
+
+def grade_all(
+    assignment: Assignment,
+    folder: Path,
+    *,
+    jobs: int = 2,
+    gpu: str | None = None,
+    on_phase: Callable[[str, int], None] = lambda phase, total: None,
+    on_done: Callable[[str, Submission, bool], None] = lambda phase, sub, cached: None,
+) -> BatchStats:
+    """Grade every collected submission; see the module docstring for phases, caching and resumption."""
+    folder = Path(folder)
+    subs = [s for s in load_submissions(folder) if s.status == "ok"]
+    suite = suite_version(assignment)
+    stats = BatchStats()
+    reports: dict[str, dict[str, GradeReport]] = {s.student_id: {} for s in subs}
+    for phase in phases_of(assignment):
+        on_phase(phase, len(subs))
+        todo = []
+        for sub in subs:
+            cached = _cache_path(folder, sub, phase, suite)
+            report = _read_cache(cached)
+            if report is not None and not _worth_retrying(report):
+                reports[sub.student_id][phase] = report
+                stats.cached[phase] += 1
+                on_done(phase, sub, True)
+            else:
+                todo.append(sub)
+        workers = max(1, jobs) if phase == "correctness" else 1  # timings need the machine to themselves
+
+        def run(sub: Submission, phase: str = phase) -> tuple[Submission, GradeReport | None, float]:
+            started = datetime.now(timezone.utc)
+            try:
+                report = _grade_phase(assignment, folder, sub, phase, suite, gpu)
+            except GradingError as exc:
+                if not exc.usage:  # the course itself changed: stop, the TA must restore it, then rerun
+                    raise
+                return sub, None, 0.0
+            except Exception as exc:  # noqa: BLE001 - one submission's trouble must not stop the class
+                stats.failures.append(f"{sub.student_id} ({phase}): {type(exc).__name__}: {str(exc)[:300]}")
+                return sub, None, 0.0
+            return sub, report, (datetime.now(timezone.utc) - started).total_seconds()
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for future in as_completed([pool.submit(run, s) for s in todo]):
+                sub, report, seconds = future.result()
+                if report is not None:
+                    reports[sub.student_id][phase] = report
+                    stats.graded[phase] += 1
+                    stats.seconds[phase] += seconds
+                on_done(phase, sub, False)
+    for sub in load_submissions(folder):
+        write_result(folder, sub, reports.get(sub.student_id, {}), assignment)
+    return stats
+
+
+def merge_reports(parts: list[GradeReport]) -> GradeReport:
+    first = parts[0]
+    return replace(
+        first,
+        tests=tuple(t for p in parts for t in p.tests),
+        errors=tuple(dict.fromkeys(e for p in parts for e in p.errors)),
+        flags=tuple(dict.fromkeys(f for p in parts for f in p.flags)),
+        duration=round(sum(p.duration for p in parts), 3),
+        visibility="all",
+    )
+
+
+def write_result(folder: Path, sub: Submission, parts: dict[str, GradeReport], assignment: Assignment) -> None:
+    """The record every report reads: the submission facts and the merged grading (if any)."""
+    graded = [parts[p] for p in PHASES if p in parts]
+    report = merge_reports(graded) if graded else None
+    if report is None:
+        why = sub.message or ("not graded (see grade-all's failures)" if sub.status == "ok" else sub.status)
+        report = GradeReport(
+            assignment=assignment.id,
+            title=assignment.spec.title,
+            submission=str(folder / sub.student_id),
+            machine=Machine(cores=0, gpu="none"),
+            tests=(),
+            visibility="all",
+            errors=(f"{sub.status}: {why}",),
+        )
+    complete = sub.status == "ok" and len(graded) == len(phases_of(assignment))
+    write_json_atomic(
+        folder / sub.student_id / "result.json",
+        {"submission": sub.to_dict(), "complete": complete, "report": report.to_dict()},
+    )
+
+
+@dataclass(frozen=True)
+class StudentResult:
+    submission: Submission
+    report: GradeReport
+    complete: bool
+
+    @property
+    def points(self) -> float:
+        return self.report.score
+
+    @property
+    def final(self) -> float:
+        return round(self.report.score * (1.0 - self.submission.penalty), 4)
+
+
+def load_results(folder: Path) -> list[StudentResult]:
+    out = []
+    for sub in load_submissions(folder):
+        path = Path(folder) / sub.student_id / "result.json"
+        if path.is_file():
+            data = json.loads(path.read_text())
+            sub = Submission.from_dict(data["submission"])
+            out.append(StudentResult(sub, GradeReport.from_dict(data["report"]), data["complete"]))
+    return out
