@@ -50,7 +50,9 @@ def _git(repo: Path, *args: str, when: datetime | None = None) -> None:
     subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
 
 
-def make_class(assignment: Assignment, root: Path, n: int, *, kinds: tuple[str, ...] = KINDS) -> tuple[Path, datetime, dict[str, str]]:
+def make_class(
+    assignment: Assignment, root: Path, n: int, *, kinds: tuple[str, ...] = KINDS
+) -> tuple[Path, datetime, dict[str, str]]:
     """Write ``n`` repositories and a roster under ``root``; returns (roster, deadline, kind by student)."""
     root.mkdir(parents=True, exist_ok=True)
     template = build_release(assignment, root / "template", force=True).path
