@@ -15,6 +15,7 @@ everything it starts:
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 import signal
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 MIB = 1024 * 1024
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Limits:
         nproc = _user_tasks() + self.max_processes * 4
 
         def apply() -> None:
+            _die_with_parent()
             resource.setrlimit(memory_kind, (memory, memory))
             resource.setrlimit(resource.RLIMIT_FSIZE, (files, files))
             resource.setrlimit(resource.RLIMIT_CPU, (self.cpu_s, self.cpu_s + 5))
@@ -50,6 +53,15 @@ class Limits:
                 resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
         return apply
+
+
+def _die_with_parent() -> None:
+    """Linux: the worker gets SIGKILL when the grader dies (even by kill -9), instead of running on as an orphan."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the parent's own kill paths still apply
 
 
 def _user_tasks() -> int:

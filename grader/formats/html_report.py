@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from ..batch import StudentResult  # noqa: E402
 from ..course import Assignment  # noqa: E402
@@ -23,6 +24,8 @@ from ..results import Status  # noqa: E402
 
 
 def _png(fig) -> str:
+    for ax in fig.axes:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of students
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -92,7 +95,8 @@ def class_report(assignment: Assignment, results: list[StudentResult], *, failur
         f"<title>{esc(assignment.id)} class report</title>",
         "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}"
         "table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
-        "th{background:#f3f3f3}.plots img{margin:0 1em 1em 0;border:1px solid #eee}.flag{color:#b00}</style></head><body>",
+        "th{background:#f3f3f3}.plots{display:flex;flex-wrap:wrap}.plots img{margin:0 1em 1em 0;border:1px solid #eee}"
+        ".flag{color:#b00}</style></head><body>",
         f"<h1>{esc(assignment.spec.title)} ({esc(assignment.id)})</h1>",
         f"<p>{len(results)} students, {len(finals)} graded · mean {statistics.mean(finals) if finals else 0:.2f}"
         f" · median {statistics.median(finals) if finals else 0:.2f} of {assignment.spec.max_score:g} points</p>",

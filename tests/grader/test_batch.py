@@ -1,0 +1,177 @@
+"""TA batch grading: roster and deadline checks, collecting from git, resumable grade-all, gradebook outputs."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from grader.batch import BatchError, Student, collect, grade_all, load_results, parse_deadline, read_roster
+from grader.formats.gradebook import gradebook_csv, lms_csv, write_gradebook
+from grader.formats.html_report import class_report
+from grader.policy import LatePolicy, PolicyError, load_late_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+_spec = importlib.util.spec_from_file_location("synthetic_class", ROOT / "benchmarks" / "synthetic_class.py")
+synthetic_class = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(synthetic_class)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("student_id,name\nx,X\n", "lacks column(s) ['repo']"),
+        ("student_id,name,repo\na,A,/r\na,B,/r\n", "appears twice"),
+        ("student_id,name,repo\n../evil,A,/r\n", "must be letters"),
+        ("student_id,name,repo,extension_days\na,A,/r,soon\n", "is not a number"),
+        ("student_id,name,repo\n", "has no students"),
+    ],
+)
+def test_bad_rosters_are_refused_with_the_line(tmp_path, text, error):
+    with pytest.raises(BatchError, match=re.escape(error)):
+        read_roster(write(tmp_path / "roster.csv", text))
+
+
+def test_deadlines_need_a_time_zone():
+    assert parse_deadline("2026-12-01T23:59:00Z") == datetime(2026, 12, 1, 23, 59, tzinfo=timezone.utc)
+    with pytest.raises(BatchError, match="needs a time zone"):
+        parse_deadline("2026-12-01T23:59:00")
+    with pytest.raises(BatchError, match="not ISO 8601"):
+        parse_deadline("next friday")
+
+
+def test_late_policy_from_course_toml(tmp_path):
+    assert load_late_policy(tmp_path) == LatePolicy()
+    write(tmp_path / "course.toml", "[late]\nwindow_days = 2\npenalty_per_day = 0.25\ngrace_minutes = 0\n")
+    policy = load_late_policy(tmp_path)
+    assert policy.penalty(0) == 0 and policy.penalty(60) == 0.25 and policy.penalty(86400 + 1) == 0.5
+    assert LatePolicy(max_penalty=0.3).penalty(10 * 86400) == 0.3
+    assert LatePolicy().penalty(10 * 60) == 0  # within the 15-minute grace
+    write(tmp_path / "course.toml", "[late]\npenalty_per_week = 1\n")
+    with pytest.raises(PolicyError, match="unknown \\[late\\] field"):
+        load_late_policy(tmp_path)
+
+
+def git(repo: Path, *args: str, when: datetime | None = None) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "s", "GIT_AUTHOR_EMAIL": "s@x.invalid"}
+    env.update(GIT_COMMITTER_NAME="s", GIT_COMMITTER_EMAIL="s@x.invalid")
+    if when is not None:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
+    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_collect_checks_out_the_commit_the_deadline_and_policy_pick(a1, tmp_path):
+    deadline = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    repo = tmp_path / "work"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    shas = {}
+    for label, when in (("early", deadline - timedelta(hours=2)), ("late", deadline + timedelta(hours=5)),
+                        ("too-late", deadline + timedelta(days=5))):  # fmt: skip
+        write(repo / "speedup.py", f"# {label}\n")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", label, when=when)
+        shas[label] = git(repo, "rev-parse", "HEAD")
+    git(repo.parent, "clone", "-q", "--bare", str(repo), str(tmp_path / "bare.git"))
+    (tmp_path / "empty").mkdir()
+    git(tmp_path / "empty", "init", "-q")
+    students = [
+        Student("late", "Late Student", str(repo)),
+        Student("ext", "With Extension", str(tmp_path / "bare.git"), extension_days=1),
+        Student("gone", "No Repo", str(tmp_path / "nothing-here")),
+        Student("empty", "Empty Repo", str(tmp_path / "empty")),
+    ]
+    subs = {s.student_id: s for s in collect(a1, students, deadline, tmp_path / "subs", LatePolicy(window_days=3))}
+    late, ext = subs["late"], subs["ext"]
+    assert (late.status, late.sha, late.late_seconds, late.penalty) == ("ok", shas["late"], 5 * 3600, 0.1)
+    assert (ext.status, ext.sha, ext.late_seconds, ext.penalty) == ("ok", shas["late"], 0, 0)
+    assert subs["gone"].status == "missing" and subs["gone"].message
+    assert subs["empty"].status in ("broken", "no_commit")
+    assert (tmp_path / "subs" / "late" / "repo" / "speedup.py").read_text() == "# late\n"
+    assert json.loads((tmp_path / "subs" / "late" / "submission.json").read_text())["sha"] == shas["late"]
+    # Collecting again fetches into the same clones and picks the same commits.
+    again = {s.student_id: s for s in collect(a1, students, deadline, tmp_path / "subs", LatePolicy(window_days=3))}
+    assert again["late"].sha == shas["late"] and again["ext"].sha == shas["late"]
+
+
+@pytest.fixture(scope="module")
+def graded_class(a1, tmp_path_factory):
+    """Three students graded by `grader grade-all`, killed with SIGKILL mid-run and run again."""
+    root = tmp_path_factory.mktemp("class")
+    roster, deadline, kinds = synthetic_class.make_class(a1, root / "class", 3, kinds=("reference", "stub", "wrong"))
+    subs = root / "subs"
+    collect(a1, read_roster(roster), deadline, subs, LatePolicy(), roster=roster)
+    cmd = [str(BIN / "grader"), "grade-all", "a1", "--submissions", str(subs), "--course", str(ROOT)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline_s = time.monotonic() + 300
+    while time.monotonic() < deadline_s and not list(subs.glob("*/cache/correctness-*.json")):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole run, workers included, mid-grading
+    proc.wait()
+    done_before = sorted(p.name for p in subs.glob("*/cache/*.json"))
+    assert done_before, "the kill came before anything was graded"
+    finished = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-2000:]
+    return subs, kinds, done_before, finished.stdout
+
+
+def test_grade_all_resumes_after_kill_9_losing_and_duplicating_nothing(a1, graded_class):
+    subs, kinds, done_before, _ = graded_class
+    caches = sorted(p.relative_to(subs) for p in subs.glob("*/cache/*.json"))
+    assert len(caches) == 2 * 3, caches  # correctness and performance, once per student
+    assert set(done_before) <= {p.name for p in caches}
+    assert not list(subs.glob("**/.*.tmp")), "no half-written file was left visible"
+    results = {r.submission.student_id: r for r in load_results(subs)}
+    assert set(results) == set(kinds) and all(r.complete for r in results.values())
+    correctness = {sid: sum(t.score for t in r.report.tests if t.kind == "correctness") for sid, r in results.items()}
+    by_kind = {kinds[sid]: pts for sid, pts in correctness.items()}
+    assert by_kind == {"reference": 9.0, "stub": 0.0, "wrong": 6.0}
+    for r in results.values():
+        names = [t.nodeid for t in r.report.tests]
+        assert len(names) == len(set(names)), "a test recorded twice"
+        assert {t.kind for t in r.report.tests} == {"correctness", "performance"}
+
+
+def test_second_run_takes_everything_from_the_cache(a1, graded_class):
+    subs, *_ = graded_class
+    stats = grade_all(a1, subs)
+    retried = stats.graded["performance"]  # only CPU speed deferred on a busy machine is tried again
+    assert stats.graded["correctness"] == 0 and stats.cached["correctness"] == 3
+    assert stats.cached["performance"] + retried == 3
+
+
+def test_gradebook_feedback_and_html_from_the_same_records(a1, graded_class, tmp_path):
+    subs, kinds, *_ = graded_class
+    results = load_results(subs)
+    rows = list(csv.DictReader(io.StringIO(gradebook_csv(a1, results))))
+    assert [r["student_id"] for r in rows] == sorted(kinds)
+    for row, r in zip(rows, results, strict=True):
+        assert float(row["final"]) == r.final and float(row["amdahl"]) + float(row["fourier"]) == pytest.approx(r.report.score)
+        assert row["commit"] == r.submission.sha and row["status"] == "graded"
+    lms = list(csv.reader(io.StringIO(lms_csv(a1, results))))
+    assert lms[0][:3] == ["Student", "ID", "SIS User ID"] and lms[1][0] == "Points Possible" and len(lms) == 2 + 3
+    written = write_gradebook(a1, results, tmp_path)
+    feedback = [p for p in written if p.parent.name == "feedback"]
+    assert len(feedback) == 3
+    for p in feedback:
+        text = p.read_text()
+        assert "**Final:" in text and "test_hidden" not in text and "hidden/" not in text
+    page = class_report(a1, results)
+    assert page.count("<img ") >= 3 and page.count("<tr>") == 1 + 3 and "data:image/png;base64," in page
