@@ -7,6 +7,7 @@ Exit codes: 0 when the job completed (whatever the score), 1 when `validate` fin
 from __future__ import annotations
 
 import json
+from collections import Counter
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -480,6 +481,32 @@ def _write_reports(a: Assignment, submissions: Path, out: Path, failures: list[s
     console.print(f"gradebook for {len(results)} students written to {out}/ (gradebook.csv, lms.csv, feedback/, report.html)")
     if incomplete:
         err_console.print(Text(f"{incomplete} submission(s) not fully graded: rerun grade-all to finish them", style="yellow"))
+
+
+@app.command("merge")
+def merge_cmd(
+    results: Annotated[list[Path], typer.Argument(help="results JSON files of one submission (from --json)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="merged results JSON to write")],
+    verbose: VerboseOpt = False,
+) -> None:
+    """Combine gradings of the same submission from different machines (e.g. CI + the GPU machine).
+
+    A test deferred in one run is filled from a run that judged it; a real GPU beats the
+    simulator for GPU parts; otherwise the newest run wins. Each test keeps where it came from.
+
+    Example: grader merge ci.json gpu-box.json -o final.json
+    """
+    from .merge import MergeError, merge_files
+
+    try:
+        merged = merge_files(results)
+    except MergeError as exc:
+        raise fail(str(exc)) from None
+    terminal.render(merged, console, verbose=verbose)
+    merged.write_json(out)
+    sources = Counter(t.provenance.get("source", "?") for t in merged.tests)
+    counts = ", ".join(f"{n} tests from {source}" for source, n in sources.items())
+    console.print(Text(f"merged results written to {out} ({counts})", style="dim"))
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .course import Assignment
@@ -113,5 +114,6 @@ def grade_submission(
         visibility="all" if hidden else "public",
         errors=tuple(errors),
         duration=round(time.monotonic() - started, 3),
+        graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         flags=tuple(flags),
     )

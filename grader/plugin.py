@@ -30,7 +30,7 @@ from types import ModuleType
 import numpy.testing  # noqa: F401 - imported before student code, so the guard watches it
 import pytest
 
-from . import calibration, perf, timing  # noqa: F401 - imported (clocks bound) before any student code
+from . import calibration, perf, simcheck, timing  # noqa: F401 - imported (clocks bound) before any student code
 from .channel import ChannelWriter
 from .devices import BACKEND_ENV, usable_cores
 from .gpu import GpuContext
@@ -179,6 +179,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def _before_student_code(state: _State, items: list[pytest.Item]) -> None:
     """Remove what student code must not read, load the staff modules, and watch what verdicts rely on."""
+    if os.environ.get(BACKEND_ENV) == "cudasim":
+        for owner, name in simcheck.install():  # races, missing syncs and stray indices fail under the simulator
+            state.guard.watch_attribute(owner, name, f"CUDA simulator {getattr(owner, '__name__', owner)}.{name}")
     if state.hidden is not None:
         shutil.rmtree(state.hidden, ignore_errors=True)  # collected: the source is no longer needed
     for which in ("reference", "solution"):

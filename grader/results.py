@@ -54,6 +54,7 @@ class TestRecord:
     visibility: str = "public"  # public | hidden
     duration: float = 0.0
     nodeid: str = ""
+    provenance: dict[str, Any] = field(default_factory=dict)  # set by `grader merge`: which run this record came from
 
     def __post_init__(self) -> None:
         if not 0 <= self.score <= self.max_score + 1e-9:
@@ -101,6 +102,7 @@ class GradeReport:
     errors: tuple[str, ...] = ()  # problems outside any single test (e.g. missing submission)
     duration: float = 0.0
     flags: tuple[str, ...] = ()  # for a TA to look at: protected files changed, limits hit, tampering
+    graded_at: str = ""  # ISO 8601 (UTC) when grading finished
 
     @property
     def score(self) -> float:
@@ -167,6 +169,7 @@ class GradeReport:
             "duration": round(self.duration, 3),
             "errors": list(self.errors),
             "flags": list(self.flags),
+            "graded_at": self.graded_at,
             "tests": [t.to_dict() for t in self.tests],
         }
 
@@ -182,6 +185,7 @@ class GradeReport:
             errors=tuple(d.get("errors", ())),
             duration=d.get("duration", 0.0),
             flags=tuple(d.get("flags", ())),
+            graded_at=d.get("graded_at", ""),
         )
 
     def write_json(self, path: Path) -> None:

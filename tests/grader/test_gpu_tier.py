@@ -1,0 +1,156 @@
+"""The GPU tier without a GPU: the strict simulator catches GPU bugs, GPU speed defers, `grader merge` fills it in."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from grader.grading import grade_submission
+from grader.merge import MergeError, merge_files, merge_reports
+from grader.results import Machine, Status
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+CHECK_PLANTED_BUGS = """
+import sys
+sys.path.insert(0, {bench!r})
+import numpy as np
+from simulator_bugs import CASES, caught
+from grader.simcheck import strict_simulator
+
+rng = np.random.default_rng(7)
+for name, variant, kernel, runner in CASES:
+    with strict_simulator():
+        hits = [caught(kernel, runner, rng)[0] for _ in range(2)]
+    print(name, "|", variant, "|", sum(hits))
+"""
+
+
+def test_strict_simulator_catches_each_planted_bug_and_passes_the_references():
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}
+    code = CHECK_PLANTED_BUGS.format(bench=str(ROOT / "benchmarks"))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line.split(" | ") for line in done.stdout.strip().splitlines()]
+    assert len(rows) == 8
+    for name, variant, hits in rows:
+        expected = 0 if variant == "reference" else 2
+        assert int(hits) == expected, f"{name} / {variant}: caught {hits} of 2"
+
+
+def test_plain_simulator_misses_what_strict_mode_catches():
+    """The reason strict mode exists: numba's simulator alone lets a lost update and a wrapped index through."""
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r})\n"
+        "import numpy as np\nfrom simulator_bugs import *\n"
+        "rng = np.random.default_rng(3)\n"
+        "print(caught(hist_non_atomic, run_hist, rng)[0], caught(stencil_negative_index, run_stencil, rng)[0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["False", "False"]
+
+
+def test_undoing_the_strict_simulator_is_tampering(a1, make_submission):
+    undo = """
+from numba.cuda.simulator import kernelapi as _kernelapi
+import numpy as _np
+
+
+def _lenient(self, shape, dtype, alignment=None):
+    return _np.zeros(shape, dtype)
+
+
+_kernelapi.FakeCUDAShared.array = _lenient
+"""
+    report = grade_submission(a1, make_submission(undo), hidden=False, gpu="cudasim", select=["fourier.*.correctness"])
+    hit = [t for t in report.tests if "tampering detected" in t.message]
+    assert hit and all(t.score == 0 for t in hit)
+    assert any("CUDA simulator FakeCUDAShared.array" in t.message for t in hit), [t.message for t in hit]
+
+
+@pytest.fixture(scope="module")
+def two_machines(a1, tmp_path_factory):
+    """The reference solution graded without GPU backend (CI) and under the simulator, as JSON files."""
+    folder = tmp_path_factory.mktemp("runs")
+    select = ["fourier.gpu"]
+    none = grade_submission(a1, a1.solution_dir, hidden=False, gpu="none", select=select)
+    sim = grade_submission(a1, a1.solution_dir, hidden=False, gpu="cudasim", select=select)
+    none.write_json(folder / "none.json")
+    sim.write_json(folder / "sim.json")
+    return folder, none, sim
+
+
+def test_without_any_backend_gpu_tests_are_deferred_never_passed(two_machines):
+    _, none, sim = two_machines
+    assert none.tests and {t.status for t in none.tests} == {Status.deferred} and none.score == 0
+    by_kind = {t.kind: t.status for t in sim.tests}
+    assert by_kind == {"correctness": Status.passed, "performance": Status.deferred}
+
+
+def test_merge_fills_deferred_tests_and_keeps_provenance(two_machines, tmp_path):
+    folder, none, sim = two_machines
+    merged = merge_files([folder / "sim.json", folder / "none.json"])
+    by_kind = {t.kind: t for t in merged.tests}
+    assert by_kind["correctness"].status is Status.passed
+    assert by_kind["correctness"].provenance["source"] == str(folder / "sim.json")
+    assert by_kind["correctness"].provenance["gpu"] == "cudasim"
+    assert by_kind["performance"].status is Status.deferred  # no run measured it: still deferred, never passed
+    assert merged.score == sim.score
+
+
+def test_merge_takes_gpu_speed_from_the_gpu_machine_and_prefers_it_for_gpu_parts(two_machines):
+    _, none, sim = two_machines
+    perf = next(t for t in sim.tests if t.kind == "performance")
+    correct = next(t for t in sim.tests if t.kind == "correctness")
+    # What the course's GPU machine reports for the same submission (written by hand: no GPU here).
+    gpu_box = replace(
+        sim,
+        machine=Machine(cores=16, gpu="cuda", hostname="gpu-box", gpu_name="NVIDIA H100"),
+        graded_at="2000-01-01T00:00:00+00:00",  # older than the simulator run: the GPU still wins for GPU parts
+        tests=(
+            replace(correct, message="full sizes"),
+            replace(perf, status=Status.passed, score=perf.max_score, message="31.0× (30.1–31.9), target 20.00×"),
+        ),
+    )
+    merged = merge_reports([("ci", none), ("sim", sim), ("gpu", gpu_box)])
+    by_kind = {t.kind: t for t in merged.tests}
+    assert by_kind["performance"].status is Status.passed and by_kind["performance"].provenance["host"] == "gpu-box"
+    assert by_kind["correctness"].provenance["source"] == "gpu" and by_kind["correctness"].message == "full sizes"
+    assert merged.score == sim.score + perf.max_score
+    assert merged.machine.gpu == "cuda"
+    assert len(merged.tests) == len(sim.tests), "each test once"
+
+
+def test_merge_refuses_other_assignments_and_bad_files(two_machines, tmp_path):
+    folder, none, _ = two_machines
+    other = replace(none, assignment="a9_other")
+    with pytest.raises(MergeError, match="different assignments"):
+        merge_reports([("a", none), ("b", other)])
+    (tmp_path / "junk.json").write_text(json.dumps({"hello": 1}))
+    with pytest.raises(MergeError, match="not a grader results file"):
+        merge_files([folder / "none.json", tmp_path / "junk.json"])
+    with pytest.raises(MergeError, match="does not exist"):
+        merge_files([tmp_path / "missing.json"])
+
+
+def test_merge_command_writes_the_merged_results(two_machines, tmp_path):
+    folder, _, sim = two_machines
+    out = tmp_path / "final.json"
+    done = subprocess.run(
+        [str(BIN / "grader"), "merge", str(folder / "none.json"), str(folder / "sim.json"), "-o", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = json.loads(out.read_text())
+    assert written["score"] == sim.score and all(t["provenance"] for t in written["tests"])
+    bad = subprocess.run([str(BIN / "grader"), "merge", str(tmp_path / "nope.json"), "-o", str(out)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
