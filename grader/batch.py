@@ -345,7 +345,8 @@ def grade_all(
     return stats
 
 
-def merge_reports(parts: list[GradeReport]) -> GradeReport:
+def combine_phases(parts: list[GradeReport]) -> GradeReport:
+    """One report from the phases of one grading (same machine, same commit): tests appended in phase order."""
     first = parts[0]
     return replace(
         first,
@@ -360,7 +361,7 @@ def merge_reports(parts: list[GradeReport]) -> GradeReport:
 def write_result(folder: Path, sub: Submission, parts: dict[str, GradeReport], assignment: Assignment) -> None:
     """The record every report reads: the submission facts and the merged grading (if any)."""
     graded = [parts[p] for p in PHASES if p in parts]
-    report = merge_reports(graded) if graded else None
+    report = combine_phases(graded) if graded else None
     if report is None:
         why = sub.message or ("not graded (see grade-all's failures)" if sub.status == "ok" else sub.status)
         report = GradeReport(

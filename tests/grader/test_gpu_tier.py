@@ -152,5 +152,7 @@ def test_merge_command_writes_the_merged_results(two_machines, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     written = json.loads(out.read_text())
     assert written["score"] == sim.score and all(t["provenance"] for t in written["tests"])
-    bad = subprocess.run([str(BIN / "grader"), "merge", str(tmp_path / "nope.json"), "-o", str(out)], capture_output=True, text=True)
+    bad = subprocess.run(
+        [str(BIN / "grader"), "merge", str(tmp_path / "nope.json"), "-o", str(out)], capture_output=True, text=True
+    )
     assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
