@@ -40,21 +40,6 @@ def test_histogram_gpu_matches_serial(impl, reference, spec, gpu):
     assert_counts(got, reference.histogram_serial(v, nbins), "histogram_gpu")
 
 
-@grade(task="histogram", part="cpu", kind="performance", points=3)
-def test_histogram_cpu_speedup(impl, reference, solution, spec, cores, grading):
-    perf = spec.part("histogram", "cpu").performance
-    nbins = perf.params["nbins"]
-    grade_cpu_speedup(
-        grading,
-        perf,
-        cores,
-        baseline=lambda v: reference.histogram_serial(v, nbins),
-        candidate=lambda v: impl.histogram_cpu(v, nbins),
-        inputs=[_values(perf.size, nbins, seed=s) for s in range(3)],
-        reference=(lambda v: solution.histogram_cpu(v, nbins)) if solution else None,
-    )
-
-
 @grade(task="histogram", part="gpu", kind="performance", points=2)
 def test_histogram_gpu_speedup(impl, reference, spec, gpu, grading):
     gpu.require_real_gpu()
