@@ -150,7 +150,9 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
         caller = traceback.extract_stack(sys._getframe())[-2][0:2]
         res = self._allocations.get(caller)
         if res is None:
-            res = self._allocations[caller] = _poisoned(shape, dtype).view(YieldingArray)
+            # All threads of the block arrive here at once; the first array stored is the block's
+            # (setdefault is atomic): a thread switch mid-allocation must not give two threads two arrays.
+            res = self._allocations.setdefault(caller, _poisoned(shape, dtype).view(YieldingArray))
         return res
 
     patch(kernelapi.FakeCUDAShared, "array", poisoned_shared)
