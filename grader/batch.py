@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -35,7 +34,7 @@ from .course import Assignment
 from .grading import GradingError, grade_submission
 from .integrity import course_fingerprint
 from .policy import LatePolicy
-from .results import GradeReport, Machine, Status
+from .results import GradeReport, Machine, Status, write_text_atomic
 
 PHASES = {"correctness": "*.*.correctness", "performance": "*.*.performance"}
 GIT_TIMEOUT_S = 300
@@ -120,11 +119,7 @@ class Submission:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Readers see the old file or the whole new one; a crash mid-write leaves only a stray temp file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def _git(*args: str, cwd: Path | None = None) -> str:
@@ -271,10 +266,8 @@ def _cache_path(folder: Path, sub: Submission, phase: str, suite: str) -> Path:
 def _read_cache(path: Path) -> GradeReport | None:
     try:
         return GradeReport.read_json(path)
-    except FileNotFoundError:
-        return None
     except (OSError, ValueError, KeyError, TypeError):
-        return None  # unreadable (a disk problem, a hand edit): grade again
+        return None  # missing, or unreadable (a disk problem, a hand edit): grade it
 
 
 def _worth_retrying(report: GradeReport) -> bool:

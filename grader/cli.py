@@ -20,7 +20,7 @@ from rich.text import Text
 from .course import Assignment, Course, CourseError
 from .formats import terminal
 from .grading import GradingError, grade_submission
-from .results import GradeReport
+from .results import GradeReport, write_text_atomic
 from .spec import SpecError
 
 
@@ -164,12 +164,7 @@ def _grade_and_show(
 
 
 def _write_text(path: Path, text: str) -> None:
-    """Atomic: a reader (Gradescope, CI) sees the old file or the whole new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, text + "\n")  # a reader (Gradescope, CI) sees the old file or the whole new one
 
 
 @app.command("list")

@@ -8,12 +8,26 @@ reads these objects; nothing downstream re-parses pytest output. Scores are comp
 from __future__ import annotations
 
 import json
+import os
+import threading
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 RESULTS_SCHEMA = 1
+
+
+def write_text_atomic(path: Path | str, text: str) -> None:
+    """Readers see the old file or the whole new one; a crash mid-write leaves only a stray temp file.
+
+    The temp name is unique per process and thread, so concurrent writers never share one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 # What a student reads about a hidden test that did not pass: never its name, input or expectation.
 HIDDEN_MESSAGES = {
@@ -189,12 +203,7 @@ class GradeReport:
         )
 
     def write_json(self, path: Path) -> None:
-        """Write atomically: a reader never sees half a file, a crash never leaves one."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def read_json(cls, path: Path) -> GradeReport:
