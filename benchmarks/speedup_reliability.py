@@ -99,7 +99,7 @@ def main() -> int:
         "failed",
         "deferred",
         "speedup min/median/max",
-        "capacity median",
+        "capacity min/median/max",
         "efficiency min/median/max",
         "perf s median/max",
         "grading s",
@@ -118,7 +118,7 @@ def main() -> int:
         table.add_row(
             condition, label,
             str(count[Status.passed]), str(count[Status.partial]), str(bad), str(count[Status.deferred]),
-            spread, f"{statistics.median(caps):.2f}" if caps else "–",
+            spread, f"{min(caps):.2f} / {statistics.median(caps):.2f} / {max(caps):.2f}" if caps else "–",
             f"{min(effs):.2f} / {statistics.median(effs):.2f} / {max(effs):.2f}" if effs else "–",
             f"{statistics.median(perf_s):.1f} / {max(perf_s):.1f}", f"{statistics.median(w for _, w in results):.1f}",
         )  # fmt: skip
