@@ -65,3 +65,37 @@ def matmul_gpu(A, B):
     """Launch matmul_kernel over a 2-D grid covering all of C (A and B are device arrays: CuPy on a
     GPU, NumPy under the simulator) and return C as a float64 device array (cuda.device_array)."""
     raise NotImplementedError("matmul_gpu")
+
+
+# --------------------------------------------------------------------------------------------
+# Task 2 — intensity: why tiles (plain Python)
+# --------------------------------------------------------------------------------------------
+
+
+def arithmetic_intensity(n: int, tile: int) -> float:
+    """Flops per byte of global-memory traffic when the tiled kernel multiplies two n x n float64
+    matrices with tile x tile tiles (tile = 1 is the naive kernel: every thread reads its row of A
+    and its column of B from global memory). Count 2n^3 flops; as bytes, 8 per element of every
+    tile loaded from A and B, plus 8 per element of C written once.
+
+    Raise ValueError unless n and tile are integers >= 1 and tile divides n.
+    """
+    raise NotImplementedError("arithmetic_intensity")
+
+
+def attainable_gflops(intensity: float, peak_gflops: float, bandwidth_gbs: float) -> float:
+    """The roofline: the GFLOP/s a kernel of this arithmetic intensity (flops per byte) can reach on
+    a machine with this peak compute (GFLOP/s) and memory bandwidth (GB/s).
+
+    Raise ValueError unless all three are > 0.
+    """
+    raise NotImplementedError("attainable_gflops")
+
+
+def smallest_compute_bound_tile(n: int, peak_gflops: float, bandwidth_gbs: float) -> int:
+    """The smallest tile dividing n for which the tiled n x n kernel is compute-bound on this
+    machine: its arithmetic intensity reaches the ridge point peak_gflops / bandwidth_gbs.
+
+    Raise ValueError if no tile (not even tile = n) gets there, or on arguments out of range.
+    """
+    raise NotImplementedError("smallest_compute_bound_tile")

@@ -7,9 +7,10 @@ untouched, and a CPU test that would catch threads adding into the same element 
 """
 
 import numpy as np
+import pytest
 
 from grader.perf import grade_cpu_speedup, grade_gpu_speedup
-from grader.testkit import assert_array_close, grade
+from grader.testkit import assert_array_close, assert_int_equal, assert_real_close, grade
 
 
 def _matrix(rows, cols, seed=0):
@@ -61,3 +62,24 @@ def test_matmul_gpu_speedup(impl, reference, spec, gpu, grading):
         candidate=lambda ab: impl.matmul_gpu(ab[0], ab[1]),
         inputs=[_pair(perf.size, seed=s) for s in range(2)],
     )
+
+
+# ------------------------------------------------------------------------- task intensity
+
+
+@grade(task="intensity", part="python", points=1)
+def test_intensity_examples(impl):
+    # naive kernel, n = 4: 128 flops for 8 * (2 * 64 + 16) = 1152 bytes
+    assert_real_close(impl.arithmetic_intensity(4, 1), 128 / 1152, what="arithmetic_intensity(4, 1)")
+    # 2 x 2 tiles halve the reads: 128 flops for 8 * (64 + 16) = 640 bytes
+    assert_real_close(impl.arithmetic_intensity(4, 2), 128 / 640, what="arithmetic_intensity(4, 2)")
+    assert_real_close(impl.attainable_gflops(0.5, 1000.0, 100.0), 50.0, what="attainable_gflops(0.5, 1000, 100), memory-bound,")
+    assert_real_close(
+        impl.attainable_gflops(20.0, 1000.0, 100.0), 1000.0, what="attainable_gflops(20, 1000, 100), compute-bound,"
+    )
+    # ridge point 1000 / 100 = 10 flops per byte: tile 64 gives 7.76, tile 128 gives 15.06
+    assert_int_equal(
+        impl.smallest_compute_bound_tile(1024, 1000.0, 100.0), 128, what="smallest_compute_bound_tile(1024, 1000, 100)"
+    )
+    with pytest.raises(ValueError):
+        impl.arithmetic_intensity(10, 3)

@@ -98,3 +98,46 @@ def matmul_gpu(A, B):
     grid = ((m + TILE - 1) // TILE, (n + TILE - 1) // TILE)
     matmul_kernel[grid, (TILE, TILE)](A, B, C)
     return C
+
+
+# --------------------------------------------------------------------------------------------
+# Task 2 — intensity
+# --------------------------------------------------------------------------------------------
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _positive(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    return float(value)
+
+
+def arithmetic_intensity(n: int, tile: int) -> float:
+    """(n/tile)^2 blocks each load n/tile tiles of A and of B (tile^2 elements each): 2n^3/tile
+    elements read, n^2 written, 8 bytes apiece, for 2n^3 flops."""
+    n, tile = _positive_int(n, "n"), _positive_int(tile, "tile")
+    if n % tile:
+        raise ValueError(f"tile {tile} does not divide n = {n}")
+    flops = 2.0 * n**3
+    moved = 8.0 * (2.0 * n**3 / tile + n * n)
+    return flops / moved
+
+
+def attainable_gflops(intensity: float, peak_gflops: float, bandwidth_gbs: float) -> float:
+    intensity = _positive(intensity, "intensity")
+    peak, bandwidth = _positive(peak_gflops, "peak_gflops"), _positive(bandwidth_gbs, "bandwidth_gbs")
+    return min(peak, intensity * bandwidth)
+
+
+def smallest_compute_bound_tile(n: int, peak_gflops: float, bandwidth_gbs: float) -> int:
+    n = _positive_int(n, "n")
+    ridge = _positive(peak_gflops, "peak_gflops") / _positive(bandwidth_gbs, "bandwidth_gbs")
+    for tile in range(1, n + 1):
+        if n % tile == 0 and arithmetic_intensity(n, tile) >= ridge:
+            return tile
+    raise ValueError(f"no tile makes an {n} x {n} product compute-bound here (ridge point {ridge:.3g} flops/byte)")

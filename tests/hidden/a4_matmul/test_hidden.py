@@ -11,8 +11,9 @@ left untouched. Failure messages do not reveal expected values.
 import secrets
 
 import numpy as np
+import pytest
 
-from grader.testkit import grade
+from grader.testkit import INT_TYPES, assert_real_close, grade
 
 SEED = secrets.randbits(32)  # a fresh hidden seed per grading run
 
@@ -134,4 +135,63 @@ def test_matmul_gpu_exact_and_skewed_values(impl, reference, spec, gpu):
     for label, A, B in _integer_pairs(rng, n, k, m):
         _check(_on_gpu(impl, gpu, A, B), A @ B, 0.0, f"matmul_gpu for ({n}x{k}) @ ({k}x{m}), {label}")
     A, B = _random_pair(rng, m, n, k, skewed=True)
-    _check(_on_gpu(impl, gpu, A, B), reference.matmul_serial(A, B), _bound(A, B), f"matmul_gpu for ({m}x{n}) @ ({n}x{k}), values from 1e-8 to 1e8")
+    _check(
+        _on_gpu(impl, gpu, A, B),
+        reference.matmul_serial(A, B),
+        _bound(A, B),
+        f"matmul_gpu for ({m}x{n}) @ ({n}x{k}), values from 1e-8 to 1e8",
+    )
+
+
+# ------------------------------------------------------------------------- intensity
+
+
+@grade(task="intensity", part="python", points=1)
+def test_intensity_on_random_inputs_and_invalid_arguments(impl):
+    rng = _rng(21)
+    for _ in range(100):
+        tile = int(rng.choice([1, 2, 4, 8, 16, 32, 64]))
+        n = tile * int(rng.integers(1, 200))
+        want = n * tile / (8 * n + 4 * tile)
+        assert_real_close(
+            impl.arithmetic_intensity(n, tile), want, rel=1e-9, what=f"arithmetic_intensity(n, {tile})", reveal=False
+        )
+        x, peak, bw = float(rng.uniform(0.01, 50)), float(rng.uniform(100, 1e5)), float(rng.uniform(10, 5e3))
+        got = impl.attainable_gflops(x, peak, bw)
+        assert_real_close(got, min(peak, x * bw), rel=1e-9, what="attainable_gflops on a random machine", reveal=False)
+    assert_real_close(impl.arithmetic_intensity(1, 1), 2 / 24, rel=1e-9, what="arithmetic_intensity(1, 1)", reveal=False)
+    for n, peak, bw in [
+        (1024, 34_000.0, 3_350.0),
+        (960, 9_700.0, 1_555.0),
+        (4096, 60.0, 40.0),
+        (48, 500.0, 200.0),
+        (7, 1.0, 100.0),
+    ]:
+        tile = impl.smallest_compute_bound_tile(n, peak, bw)
+        assert type(tile) in INT_TYPES, "smallest_compute_bound_tile must return an int"
+        tile, ridge = int(tile), peak / bw
+        divisors = [t for t in range(1, n + 1) if n % t == 0]
+        assert tile in divisors and n * tile / (8 * n + 4 * tile) >= ridge, (
+            "smallest_compute_bound_tile returned a tile that is not compute-bound"
+        )
+        smaller = [t for t in divisors if t < tile]
+        assert all(n * t / (8 * n + 4 * t) < ridge for t in smaller), (
+            "smallest_compute_bound_tile did not return the smallest tile"
+        )
+    invalid = [
+        (impl.arithmetic_intensity, (0, 1)),
+        (impl.arithmetic_intensity, (16, 0)),
+        (impl.arithmetic_intensity, (16, 5)),
+        (impl.arithmetic_intensity, (16.0, 4)),
+        (impl.arithmetic_intensity, (16, 32)),
+        (impl.attainable_gflops, (0.0, 100.0, 10.0)),
+        (impl.attainable_gflops, (1.0, -5.0, 10.0)),
+        (impl.attainable_gflops, (1.0, 100.0, 0.0)),
+        (impl.smallest_compute_bound_tile, (64, 34_000.0, 10.0)),
+        (impl.smallest_compute_bound_tile, (0, 100.0, 10.0)),
+        (impl.smallest_compute_bound_tile, (64, 100.0, -1.0)),
+    ]
+    for i, (fn, args) in enumerate(invalid):
+        with pytest.raises(ValueError):
+            fn(*args)
+            raise AssertionError(f"invalid case {i + 1} of {len(invalid)} for {fn.__name__} did not raise ValueError")
