@@ -101,7 +101,7 @@ def test_matmul_cpu_exact_integer_products(impl, spec):
 def test_matmul_cpu_loses_no_update_under_contention(impl):
     """A long k and a narrow C: every C element gets 30 000 products, so threads that split k and
     add into the same element collide constantly. As in a2, a race only loses updates while two
-    threads really run at once, so the product is computed many times (~2 ms a call)."""
+    threads really run at once, so the product is computed many times (a few ms a call)."""
     rng = _rng(3)
     A = rng.integers(0, 3, (8, 30_000)).astype(np.float64)
     B = rng.integers(0, 3, (30_000, 4)).astype(np.float64)
