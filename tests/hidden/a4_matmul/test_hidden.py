@@ -1,0 +1,197 @@
+"""Hidden tests for a4 (instructors only; never released).
+
+Random values from a seed students cannot see; rectangular shapes with n, k and m all different
+and not multiples of TILE (a transposed index or a grid laid out the wrong way round only shows
+there); 1 x 1, a row times a column, a column times a row; values of very different magnitudes;
+integer-valued matrices whose products are exact in any order; a CPU test that adds many products
+into few elements of C, where threads sharing an element lose updates; float64 results and inputs
+left untouched. Failure messages do not reveal expected values.
+"""
+
+import secrets
+
+import numpy as np
+import pytest
+
+from grader.testkit import INT_TYPES, assert_real_close, grade
+
+SEED = secrets.randbits(32)  # a fresh hidden seed per grading run
+
+
+def _rng(salt: int) -> np.random.Generator:
+    return np.random.default_rng([SEED, salt])
+
+
+def _shapes(sizes, rng):
+    """(n, k, m) triples from the spec's dimensions: edge shapes, the three rotations of three
+    different dimensions (so n != k != m, and each of them once the long one), and one random shape."""
+    dims = sorted(set(sizes))
+    big, mid, small = dims[-1], dims[-2], dims[-3]
+    return [
+        (1, 1, 1),
+        (1, big, 1),  # a row times a column: one long dot product
+        (big, 1, mid),  # an outer product: k = 1
+        (big, mid, small),
+        (mid, small, big),
+        (small, big, mid),
+        tuple(int(v) for v in rng.integers(1, big + 1, 3)),
+    ]
+
+
+def _check(got, want, bound, what):
+    """got close to want elementwise within `bound` (the rounding a reordered sum may show), with
+    the exact type, shape and dtype; the message names no expected value."""
+    assert type(got) is np.ndarray, f"{what} should return a numpy array (a device array from the GPU), got {type(got).__name__}"
+    assert got.shape == want.shape, f"{what} returned shape {got.shape}, expected {want.shape}"
+    assert got.dtype == np.float64, f"{what} should return float64, got {got.dtype}"
+    with np.errstate(invalid="ignore"):
+        wrong = ~(np.abs(got - want) <= bound)  # NaN counts as wrong
+    if wrong.any():
+        first = tuple(int(v) for v in np.argwhere(wrong)[0])
+        raise AssertionError(f"{what}: {int(wrong.sum())} of {wrong.size} elements wrong; first at {first}")
+
+
+def _bound(A, B):
+    """What rounding may change in C[i, j] when its k products are added in another order."""
+    k = A.shape[1]
+    return 4 * max(k, 1) * np.finfo(np.float64).eps * (np.abs(A) @ np.abs(B)) + 1e-300
+
+
+def _random_pair(rng, n, k, m, skewed=False):
+    A, B = rng.uniform(-1, 1, (n, k)), rng.uniform(-1, 1, (k, m))
+    if skewed:  # rows of A and columns of B from 1e-8 to 1e8: the products span 32 orders of magnitude
+        A *= 10.0 ** rng.uniform(-8, 8, (n, 1))
+        B *= 10.0 ** rng.uniform(-8, 8, (1, m))
+    return A, B
+
+
+def _integer_pairs(rng, n, k, m):
+    """Products exact in any order: small integers, ones (C = k everywhere) and the identity."""
+    yield "small integers", rng.integers(-8, 9, (n, k)).astype(np.float64), rng.integers(-8, 9, (k, m)).astype(np.float64)
+    yield "all ones", np.ones((n, k)), np.ones((k, m))
+    eye = np.eye(k, m)
+    yield "times the identity", rng.integers(-100, 101, (n, k)).astype(np.float64), eye
+
+
+# ------------------------------------------------------------------------- cpu
+
+
+@grade(task="matmul", part="cpu", points=1)
+def test_matmul_cpu_rectangular_edge_and_skewed_inputs(impl, reference, spec):
+    rng = _rng(1)
+    for n, k, m in _shapes(spec.part("matmul", "cpu").sizes, rng):
+        for skewed in (False, True):
+            A, B = _random_pair(rng, n, k, m, skewed)
+            kept_a, kept_b = A.copy(), B.copy()
+            got = impl.matmul_cpu(A, B)
+            label = f"matmul_cpu for ({n}x{k}) @ ({k}x{m}){' with values from 1e-8 to 1e8' if skewed else ''}"
+            _check(got, reference.matmul_serial(A, B), _bound(A, B), label)
+            assert np.array_equal(A, kept_a) and np.array_equal(B, kept_b), "matmul_cpu must not modify its inputs"
+
+
+@grade(task="matmul", part="cpu", points=1)
+def test_matmul_cpu_exact_integer_products(impl, spec):
+    rng = _rng(2)
+    for n, k, m in _shapes(spec.part("matmul", "cpu").sizes, rng)[:5]:
+        for label, A, B in _integer_pairs(rng, n, k, m):
+            _check(impl.matmul_cpu(A, B), A @ B, 0.0, f"matmul_cpu for ({n}x{k}) @ ({k}x{m}), {label}")
+
+
+@grade(task="matmul", part="cpu", points=1)
+def test_matmul_cpu_loses_no_update_under_contention(impl):
+    """A long k and a narrow C: every C element gets 30 000 products, so threads that split k and
+    add into the same element collide constantly. As in a2, a race only loses updates while two
+    threads really run at once, so the product is computed many times (a few ms a call)."""
+    rng = _rng(3)
+    A = rng.integers(0, 3, (8, 30_000)).astype(np.float64)
+    B = rng.integers(0, 3, (30_000, 4)).astype(np.float64)
+    want = A @ B  # small integers: exact in any order
+    for _ in range(30):
+        _check(impl.matmul_cpu(A, B), want, 0.0, "matmul_cpu for (8x30000) @ (30000x4), computed 30 times")
+
+
+# ------------------------------------------------------------------------- gpu
+
+
+def _on_gpu(impl, gpu, A, B):
+    dA, dB = gpu.to_device(A), gpu.to_device(B)
+    out = gpu.to_host(impl.matmul_gpu(dA, dB))
+    assert np.array_equal(gpu.to_host(dA), A) and np.array_equal(gpu.to_host(dB), B), "matmul_gpu must not modify its inputs"
+    return out
+
+
+@grade(task="matmul", part="gpu", points=2)
+def test_matmul_gpu_rectangular_and_edge_shapes(impl, reference, spec, gpu):
+    rng = _rng(11)
+    for n, k, m in _shapes(gpu.sizes(spec.part("matmul", "gpu")), rng):
+        A, B = _random_pair(rng, n, k, m)
+        _check(_on_gpu(impl, gpu, A, B), reference.matmul_serial(A, B), _bound(A, B), f"matmul_gpu for ({n}x{k}) @ ({k}x{m})")
+
+
+@grade(task="matmul", part="gpu", points=1)
+def test_matmul_gpu_exact_and_skewed_values(impl, reference, spec, gpu):
+    rng = _rng(12)
+    n, k, m = _shapes(gpu.sizes(spec.part("matmul", "gpu")), rng)[3]
+    for label, A, B in _integer_pairs(rng, n, k, m):
+        _check(_on_gpu(impl, gpu, A, B), A @ B, 0.0, f"matmul_gpu for ({n}x{k}) @ ({k}x{m}), {label}")
+    A, B = _random_pair(rng, m, n, k, skewed=True)
+    _check(
+        _on_gpu(impl, gpu, A, B),
+        reference.matmul_serial(A, B),
+        _bound(A, B),
+        f"matmul_gpu for ({m}x{n}) @ ({n}x{k}), values from 1e-8 to 1e8",
+    )
+
+
+# ------------------------------------------------------------------------- intensity
+
+
+@grade(task="intensity", part="python", points=1)
+def test_intensity_on_random_inputs_and_invalid_arguments(impl):
+    rng = _rng(21)
+    for _ in range(100):
+        tile = int(rng.choice([1, 2, 4, 8, 16, 32, 64]))
+        n = tile * int(rng.integers(1, 200))
+        want = n * tile / (8 * n + 4 * tile)
+        assert_real_close(
+            impl.arithmetic_intensity(n, tile), want, rel=1e-9, what=f"arithmetic_intensity(n, {tile})", reveal=False
+        )
+        x, peak, bw = float(rng.uniform(0.01, 50)), float(rng.uniform(100, 1e5)), float(rng.uniform(10, 5e3))
+        got = impl.attainable_gflops(x, peak, bw)
+        assert_real_close(got, min(peak, x * bw), rel=1e-9, what="attainable_gflops on a random machine", reveal=False)
+    assert_real_close(impl.arithmetic_intensity(1, 1), 2 / 24, rel=1e-9, what="arithmetic_intensity(1, 1)", reveal=False)
+    for n, peak, bw in [
+        (1024, 34_000.0, 3_350.0),
+        (960, 9_700.0, 1_555.0),
+        (4096, 60.0, 40.0),
+        (48, 500.0, 200.0),
+        (7, 1.0, 100.0),
+    ]:
+        tile = impl.smallest_compute_bound_tile(n, peak, bw)
+        assert type(tile) in INT_TYPES, "smallest_compute_bound_tile must return an int"
+        tile, ridge = int(tile), peak / bw
+        divisors = [t for t in range(1, n + 1) if n % t == 0]
+        assert tile in divisors and n * tile / (8 * n + 4 * tile) >= ridge, (
+            "smallest_compute_bound_tile returned a tile that is not compute-bound"
+        )
+        smaller = [t for t in divisors if t < tile]
+        assert all(n * t / (8 * n + 4 * t) < ridge for t in smaller), (
+            "smallest_compute_bound_tile did not return the smallest tile"
+        )
+    invalid = [
+        (impl.arithmetic_intensity, (0, 1)),
+        (impl.arithmetic_intensity, (16, 0)),
+        (impl.arithmetic_intensity, (16, 5)),
+        (impl.arithmetic_intensity, (16.0, 4)),
+        (impl.arithmetic_intensity, (16, 32)),
+        (impl.attainable_gflops, (0.0, 100.0, 10.0)),
+        (impl.attainable_gflops, (1.0, -5.0, 10.0)),
+        (impl.attainable_gflops, (1.0, 100.0, 0.0)),
+        (impl.smallest_compute_bound_tile, (64, 34_000.0, 10.0)),
+        (impl.smallest_compute_bound_tile, (0, 100.0, 10.0)),
+        (impl.smallest_compute_bound_tile, (64, 100.0, -1.0)),
+    ]
+    for i, (fn, args) in enumerate(invalid):
+        with pytest.raises(ValueError):
+            fn(*args)
+            raise AssertionError(f"invalid case {i + 1} of {len(invalid)} for {fn.__name__} did not raise ValueError")
