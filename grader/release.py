@@ -80,6 +80,14 @@ def build_release(assignment: Assignment, out: Path, *, force: bool = False) -> 
     return Release(path=out, files=files, protected=protected, commit=commit)
 
 
+def release_leaks(assignment: Assignment) -> list[tuple[str, str]]:
+    """What the student repository of ``assignment`` would leak (solution or hidden-test lines), without writing it."""
+    with tempfile.TemporaryDirectory(prefix="parlab-release-check-") as tmp:
+        stage = Path(tmp) / "repo"
+        _assemble(assignment, stage)
+        return find_leaks(stage, assignment)
+
+
 def _assemble(assignment: Assignment, stage: Path) -> None:
     root = assignment.course_root
     templates = root / TEMPLATES

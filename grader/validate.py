@@ -15,6 +15,7 @@ from typing import Callable
 
 from .course import Assignment
 from .grading import GradingError, grade_submission
+from .release import release_leaks
 from .results import GradeReport, Status
 
 
@@ -119,6 +120,12 @@ def validate_assignment(
     v.add("stub and solution share the API", not api, "; ".join(api) or f"{len(spec.functions())} functions match")
     serial = compare_serial(stub, solution, [t.serial for t in spec.tasks if t.serial])
     v.add("serial references identical", not serial, "; ".join(serial))
+    leaks = release_leaks(assignment)
+    v.add(
+        "release leaks nothing",
+        not leaks,
+        "; ".join(f"{where}: {line[:60]}" for where, line in leaks[:3]) or "no solution or hidden-test line in the student files",
+    )
     v.add("hidden tests present", bool(assignment.hidden_tests), str(assignment.hidden_dir))
     if not assignment.hidden_tests:
         return v

@@ -21,7 +21,7 @@ from grader.formats.gradescope import gradescope_results
 from grader.formats.markdown import summary
 from grader.grading import grade_submission
 from grader.integrity import secret_lines
-from grader.release import ReleaseError, build_release, find_leaks, sha256
+from grader.release import ReleaseError, build_release, find_leaks, release_leaks, sha256
 from grader.results import Status
 
 BIN = Path(sys.executable).parent
@@ -73,6 +73,8 @@ def test_release_refuses_to_leak_and_leaves_nothing(a1, tmp_path):
     with pytest.raises(ReleaseError, match="would contain 1 line"):
         build_release(copy, out)
     assert not out.exists()
+    # `grader validate` runs the same check, without writing anything.
+    assert [where for where, _ in release_leaks(copy)] == [f"assignments/{copy.folder.name}/notes.txt"]
 
 
 def test_release_will_not_overwrite_without_force(released, a1):
