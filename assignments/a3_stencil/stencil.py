@@ -1,0 +1,68 @@
+"""Assignment a3 — stencils and memory.
+
+Fill in every function that raises NotImplementedError (and the kernel body). Keep the names,
+signatures and decorators: the grader imports this file and calls them. The serial reference
+(`blur_serial`) is yours to read and run; the grader times your code against its own copy of it.
+
+Check your work with `grader test a3` (see README.md for how each task is graded).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import cuda, float64, njit, prange  # noqa: F401  (prange, float64 are for you)
+
+TILE = 16  # the GPU blur: each block computes a TILE x TILE patch of the output with TILE x TILE threads
+HALO = 1  # a 3x3 stencil reaches one pixel beyond the patch on every side
+
+# --------------------------------------------------------------------------------------------
+# Task 1 — blur: a 3x3 stencil with clamped edges
+# --------------------------------------------------------------------------------------------
+
+
+@njit
+def blur_serial(image, out):
+    """Serial reference. Writes the 3x3 binomial blur of the 2-D float64 `image` into `out` (a
+    float64 array of the same shape) and returns nothing:
+
+        out[i, j] = sum over di, dj in {-1, 0, 1} of  w(di) * w(dj) * image[i + di, j + dj] / 16
+
+    with w(0) = 2 and w(-1) = w(1) = 1 (weights 1 2 1 / 2 4 2 / 1 2 1). Boundary rule: a neighbour
+    outside the image is replaced by the nearest pixel inside it (indices are clamped to
+    [0, rows - 1] and [0, cols - 1]: the edge pixels are replicated outwards)."""
+    rows, cols = image.shape
+    for i in range(rows):
+        for j in range(cols):
+            acc = 0.0
+            for di in range(-1, 2):
+                r = min(max(i + di, 0), rows - 1)
+                for dj in range(-1, 2):
+                    c = min(max(j + dj, 0), cols - 1)
+                    acc += (2 - abs(di)) * (2 - abs(dj)) * image[r, c]
+            out[i, j] = acc / 16.0
+
+
+@njit(parallel=True)
+def blur_cpu(image, out):
+    """Same result as blur_serial (up to rounding), written into `out`, with the rows shared out
+    among all cores by `prange`. Keep the inner loop running along a row (the contiguous axis of a
+    row-major array) and keep the clamped-edge boundary rule."""
+    raise NotImplementedError("blur_cpu")
+
+
+@cuda.jit
+def blur_kernel(image, out):
+    """Block (bx, by) computes out[by*TILE : by*TILE+TILE, bx*TILE : bx*TILE+TILE] with TILE x TILE
+    threads (threadIdx.x along a row, threadIdx.y down a column). First the block's threads load
+    the (TILE+2) x (TILE+2) patch of `image` it needs (its tile plus a one-pixel halo, clamped at
+    the image's edges) into cuda.shared.array((TILE + 2, TILE + 2), float64), together: then
+    cuda.syncthreads(); then each thread computes its output pixel from shared memory. Threads
+    whose pixel lies outside the image help loading but write nothing."""
+    pass  # replace with your kernel body
+
+
+def blur_gpu(image):
+    """Launch blur_kernel over `image` (a 2-D float64 device array: CuPy on a GPU, NumPy under the
+    simulator) on a 2-D grid of TILE x TILE blocks covering the whole image, and return the blurred
+    image as a new float64 device array of the same shape (cuda.device_array)."""
+    raise NotImplementedError("blur_gpu")
