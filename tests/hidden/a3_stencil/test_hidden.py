@@ -61,7 +61,7 @@ def _cpu_shapes(sides):
 def _gpu_shapes(sides, simulated):
     """1 x 1, then each side with the next (cyclically): e.g. 1 x 18, 18 x 33, 33 x 1. The simulator
     affords only these; on a GPU the transposed pairs too."""
-    pairs = [(1, 1)] + list(zip(sides, sides[1:] + sides[:1]))
+    pairs = [(1, 1)] + list(zip(sides, sides[1:] + sides[:1], strict=True))
     if not simulated:
         pairs += [(c, r) for r, c in pairs]
     return list(dict.fromkeys(pairs))

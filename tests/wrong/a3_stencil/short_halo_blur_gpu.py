@@ -1,0 +1,26 @@
+# Wrong: the halo is loaded one pixel short: the loading loop covers TILE + 1 rows of the
+# (TILE + 2)-row tile, so the bottom halo row is never loaded and the last row of threads in every
+# full block reads garbage from shared memory.
+# breaks: blur.gpu.correctness
+
+
+@cuda.jit
+def blur_kernel(image, out):
+    tile = cuda.shared.array((TILE + 2 * HALO, TILE + 2 * HALO), float64)
+    rows, cols = image.shape
+    tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
+    top = cuda.blockIdx.y * TILE - HALO
+    left = cuda.blockIdx.x * TILE - HALO
+    width = TILE + 2 * HALO
+    for k in range(ty * TILE + tx, (TILE + HALO) * width, TILE * TILE):
+        r = min(max(top + k // width, 0), rows - 1)
+        c = min(max(left + k % width, 0), cols - 1)
+        tile[k // width, k % width] = image[r, c]
+    cuda.syncthreads()
+    i, j = top + HALO + ty, left + HALO + tx
+    if i < rows and j < cols:
+        acc = 0.0
+        for di in range(3):
+            for dj in range(3):
+                acc += (2 - abs(di - 1)) * (2 - abs(dj - 1)) * tile[ty + di, tx + dj]
+        out[i, j] = acc / 16.0
