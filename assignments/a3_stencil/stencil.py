@@ -66,3 +66,42 @@ def blur_gpu(image):
     simulator) on a 2-D grid of TILE x TILE blocks covering the whole image, and return the blurred
     image as a new float64 device array of the same shape (cuda.device_array)."""
     raise NotImplementedError("blur_gpu")
+
+
+# --------------------------------------------------------------------------------------------
+# Task 2 — traffic: counting memory traffic (plain Python)
+# --------------------------------------------------------------------------------------------
+
+
+def loads_per_output(tile: int, radius: int) -> float:
+    """Global-memory loads per output pixel of a tiled stencil kernel: each block computes a
+    tile x tile patch of outputs and loads the (tile + 2*radius) x (tile + 2*radius) input patch
+    it needs (the tile and its halo) exactly once. For example loads_per_output(16, 1) is
+    324 / 256 = 1.265625, against 9 loads per output for a kernel without a tile.
+
+    Raise ValueError unless tile is an integer >= 1 and radius an integer >= 0.
+    """
+    raise NotImplementedError("loads_per_output")
+
+
+def tiled_loads(rows: int, cols: int, tile: int, radius: int) -> int:
+    """Total global-memory loads of that tiled kernel over a rows x cols image: one block per tile
+    of the grid that covers the image (ceil(rows / tile) x ceil(cols / tile) blocks), each loading
+    a full (tile + 2*radius)^2 patch, also at the image's edges (clamped pixels are loaded again).
+
+    Raise ValueError unless rows, cols and tile are integers >= 1 and radius an integer >= 0.
+    """
+    raise NotImplementedError("tiled_loads")
+
+
+def warp_segments(stride: int, itemsize: int = 8, warp: int = 32, segment: int = 128) -> int:
+    """How many memory segments one warp's load touches: thread t (0 <= t < warp) reads the
+    `itemsize`-byte element at byte address t * stride * itemsize, and memory is served in aligned
+    segments of `segment` bytes (segment k holds the bytes k*segment ... (k+1)*segment - 1). Count
+    the distinct segments holding at least one byte that some thread reads. For example
+    warp_segments(1) is 2 (32 neighbouring float64 values: 256 bytes) and warp_segments(1000) is
+    32 (every thread in a segment of its own).
+
+    Raise ValueError unless stride is an integer >= 0 and itemsize, warp and segment integers >= 1.
+    """
+    raise NotImplementedError("warp_segments")

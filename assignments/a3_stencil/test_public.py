@@ -9,7 +9,7 @@ checkerboard and very large or very small values) and check that the input is le
 import numpy as np
 
 from grader.perf import grade_cpu_speedup, grade_gpu_speedup
-from grader.testkit import assert_array_close, grade
+from grader.testkit import assert_array_close, assert_int_equal, assert_real_close, grade
 
 
 def _image(rows, cols, seed=0):
@@ -82,3 +82,16 @@ def test_blur_gpu_speedup(impl, reference, spec, gpu, grading):
         candidate=impl.blur_gpu,
         inputs=[_image(*shape, seed=s) for s in range(2)],
     )
+
+
+# ------------------------------------------------------------------------- task traffic
+
+
+@grade(task="traffic", part="python", points=1)
+def test_traffic_examples(impl):
+    assert_real_close(impl.loads_per_output(16, 1), 324 / 256, what="loads_per_output(16, 1)")
+    assert_real_close(impl.loads_per_output(8, 0), 1.0, what="loads_per_output(8, 0), no halo,")
+    assert_int_equal(impl.tiled_loads(32, 32, 16, 1), 4 * 324, what="tiled_loads(32, 32, 16, 1)")
+    assert_int_equal(impl.tiled_loads(17, 1, 16, 1), 2 * 324, what="tiled_loads(17, 1, 16, 1)")
+    assert_int_equal(impl.warp_segments(1), 2, what="warp_segments(1), 32 neighbouring float64 values,")
+    assert_int_equal(impl.warp_segments(1000), 32, what="warp_segments(1000), every thread a row apart,")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from numba import cuda, float64, njit, prange
 
@@ -85,3 +87,40 @@ def blur_gpu(image):
     grid = ((cols + TILE - 1) // TILE, (rows + TILE - 1) // TILE)  # x over columns, y over rows
     blur_kernel[grid, (TILE, TILE)](image, out)
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Task 2 — traffic: counting memory traffic (plain Python)
+# --------------------------------------------------------------------------------------------
+
+
+def _check_int(name: str, value: int, least: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+        raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+
+
+def loads_per_output(tile: int, radius: int) -> float:
+    _check_int("tile", tile, 1)
+    _check_int("radius", radius, 0)
+    return (tile + 2 * radius) ** 2 / tile**2
+
+
+def tiled_loads(rows: int, cols: int, tile: int, radius: int) -> int:
+    _check_int("rows", rows, 1)
+    _check_int("cols", cols, 1)
+    _check_int("tile", tile, 1)
+    _check_int("radius", radius, 0)
+    blocks = -(-rows // tile) * -(-cols // tile)
+    return int(blocks * (tile + 2 * radius) ** 2)
+
+
+def warp_segments(stride: int, itemsize: int = 8, warp: int = 32, segment: int = 128) -> int:
+    _check_int("stride", stride, 0)
+    _check_int("itemsize", itemsize, 1)
+    _check_int("warp", warp, 1)
+    _check_int("segment", segment, 1)
+    touched: set[int] = set()
+    for t in range(warp):
+        start = t * stride * itemsize
+        touched.update(range(start // segment, (start + itemsize - 1) // segment + 1))
+    return len(touched)

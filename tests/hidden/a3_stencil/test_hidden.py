@@ -10,8 +10,9 @@ whole output written. Failure messages do not reveal expected values (reveal=Fal
 import secrets
 
 import numpy as np
+import pytest
 
-from grader.testkit import assert_array_close, grade
+from grader.testkit import INT_TYPES, assert_array_close, assert_real_close, grade
 
 SEED = secrets.randbits(32)  # a fresh hidden seed per grading run
 
@@ -118,3 +119,61 @@ def test_blur_gpu_random_shapes_and_values(impl, reference, spec, gpu):
             got = gpu.to_host(impl.blur_gpu(device))
             _close(got, _blurred(reference, image), image, f"blur_gpu on a {rows} x {cols} image ({label})")
             assert np.array_equal(gpu.to_host(device), image), "blur_gpu must not modify its input image"
+
+
+# ------------------------------------------------------------------------- task traffic
+
+
+def _segments(stride, itemsize, warp, segment):
+    """An independent count: mark every byte read, then every segment holding a marked byte."""
+    read = set()
+    for t in range(warp):
+        read.update(range(t * stride * itemsize, t * stride * itemsize + itemsize))
+    return len({b // segment for b in read})
+
+
+@grade(task="traffic", part="python", points=1)
+def test_traffic_on_random_cases(impl):
+    rng = _rng(3)
+    for _ in range(200):
+        tile, radius = int(rng.integers(1, 65)), int(rng.integers(0, 5))
+        want = (tile + 2 * radius) ** 2 / tile**2
+        got = impl.loads_per_output(tile, radius)
+        assert_real_close(got, want, rel=1e-12, what="loads_per_output on a random case", reveal=False)
+        rows, cols = int(rng.integers(1, 5000)), int(rng.integers(1, 5000))
+        blocks = ((rows + tile - 1) // tile) * ((cols + tile - 1) // tile)
+        got = impl.tiled_loads(rows, cols, tile, radius)
+        assert type(got) in INT_TYPES, "tiled_loads must return an int"
+        assert int(got) == blocks * (tile + 2 * radius) ** 2, "tiled_loads is wrong on a random case"
+    for _ in range(100):
+        stride, itemsize = int(rng.integers(0, 40)), int(rng.choice([1, 2, 4, 8, 12, 16]))
+        warp, segment = int(rng.choice([1, 7, 16, 32])), int(rng.choice([32, 64, 128]))
+        got = impl.warp_segments(stride, itemsize, warp, segment)
+        assert type(got) in INT_TYPES, "warp_segments must return an int"
+        assert int(got) == _segments(stride, itemsize, warp, segment), "warp_segments is wrong on a random case"
+    assert int(impl.warp_segments(0)) == 1, "warp_segments(0): every thread reads the same element"
+    assert int(impl.tiled_loads(1, 1, 16, 1)) == 324, "tiled_loads of a 1 x 1 image: one block, one full patch"
+
+
+@grade(task="traffic", part="python", points=1)
+def test_traffic_rejects_invalid_arguments(impl):
+    cases = [
+        (impl.loads_per_output, (0, 1)),
+        (impl.loads_per_output, (16, -1)),
+        (impl.loads_per_output, (16.0, 1)),
+        (impl.loads_per_output, (True, 1)),
+        (impl.tiled_loads, (0, 10, 16, 1)),
+        (impl.tiled_loads, (10, 0, 16, 1)),
+        (impl.tiled_loads, (10, 10, 0, 1)),
+        (impl.tiled_loads, (10, 10, 16, -2)),
+        (impl.tiled_loads, (10.5, 10, 16, 1)),
+        (impl.warp_segments, (-1,)),
+        (impl.warp_segments, (1, 0)),
+        (impl.warp_segments, (1, 8, 0)),
+        (impl.warp_segments, (1, 8, 32, 0)),
+        (impl.warp_segments, (1.0,)),
+    ]
+    for i, (fn, args) in enumerate(cases):
+        with pytest.raises(ValueError):
+            fn(*args)
+            raise AssertionError(f"invalid case {i + 1} of {len(cases)} for {fn.__name__} did not raise ValueError")
