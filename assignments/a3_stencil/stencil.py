@@ -14,6 +14,7 @@ from numba import cuda, float64, njit, prange  # noqa: F401  (prange, float64 ar
 
 TILE = 16  # the GPU blur: each block computes a TILE x TILE patch of the output with TILE x TILE threads
 HALO = 1  # a 3x3 stencil reaches one pixel beyond the patch on every side
+PATCH = TILE + 2 * HALO  # side of a block's shared tile: its patch and the halo around it
 
 # --------------------------------------------------------------------------------------------
 # Task 1 — blur: a 3x3 stencil with clamped edges
@@ -55,7 +56,7 @@ def blur_kernel(image, out):
     """Block (bx, by) computes out[by*TILE : by*TILE+TILE, bx*TILE : bx*TILE+TILE] with TILE x TILE
     threads (threadIdx.x along a row, threadIdx.y down a column). First the block's threads load
     the (TILE+2) x (TILE+2) patch of `image` it needs (its tile plus a one-pixel halo, clamped at
-    the image's edges) into cuda.shared.array((TILE + 2, TILE + 2), float64), together: then
+    the image's edges) into cuda.shared.array((PATCH, PATCH), float64), together: then
     cuda.syncthreads(); then each thread computes its output pixel from shared memory. Threads
     whose pixel lies outside the image help loading but write nothing."""
     pass  # replace with your kernel body

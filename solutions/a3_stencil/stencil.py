@@ -9,6 +9,7 @@ from numba import cuda, float64, njit, prange
 
 TILE = 16  # the GPU blur: each block computes a TILE x TILE patch of the output with TILE x TILE threads
 HALO = 1  # a 3x3 stencil reaches one pixel beyond the patch on every side
+PATCH = TILE + 2 * HALO  # side of a block's shared tile: its patch and the halo around it
 
 # --------------------------------------------------------------------------------------------
 # Task 1 — blur: a 3x3 stencil with clamped edges
@@ -58,19 +59,18 @@ def blur_cpu(image, out):
 
 @cuda.jit
 def blur_kernel(image, out):
-    tile = cuda.shared.array((TILE + 2 * HALO, TILE + 2 * HALO), float64)
+    tile = cuda.shared.array((PATCH, PATCH), float64)
     rows, cols = image.shape
     tx, ty = cuda.threadIdx.x, cuda.threadIdx.y  # x: along a row (contiguous), y: down the columns
     top = cuda.blockIdx.y * TILE - HALO  # image row of tile row 0
     left = cuda.blockIdx.x * TILE - HALO  # image column of tile column 0
-    width = TILE + 2 * HALO
     # Cooperative load: the block's TILE*TILE threads sweep the (TILE+2)^2 tile in row-major order,
     # so neighbouring threads read neighbouring pixels of a row (coalesced). Clamped indices give
     # the boundary rule for free.
-    for k in range(ty * TILE + tx, width * width, TILE * TILE):
-        r = min(max(top + k // width, 0), rows - 1)
-        c = min(max(left + k % width, 0), cols - 1)
-        tile[k // width, k % width] = image[r, c]
+    for k in range(ty * TILE + tx, PATCH * PATCH, TILE * TILE):
+        r = min(max(top + k // PATCH, 0), rows - 1)
+        c = min(max(left + k % PATCH, 0), cols - 1)
+        tile[k // PATCH, k % PATCH] = image[r, c]
     cuda.syncthreads()
     i, j = top + HALO + ty, left + HALO + tx
     if i < rows and j < cols:

@@ -6,16 +6,15 @@
 
 @cuda.jit
 def blur_kernel(image, out):
-    tile = cuda.shared.array((TILE + 2 * HALO, TILE + 2 * HALO), float64)
+    tile = cuda.shared.array((PATCH, PATCH), float64)
     rows, cols = image.shape
     tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
     top = cuda.blockIdx.y * TILE - HALO
     left = cuda.blockIdx.x * TILE - HALO
-    width = TILE + 2 * HALO
-    for k in range(ty * TILE + tx, (TILE + HALO) * width, TILE * TILE):
-        r = min(max(top + k // width, 0), rows - 1)
-        c = min(max(left + k % width, 0), cols - 1)
-        tile[k // width, k % width] = image[r, c]
+    for k in range(ty * TILE + tx, (TILE + HALO) * PATCH, TILE * TILE):
+        r = min(max(top + k // PATCH, 0), rows - 1)
+        c = min(max(left + k % PATCH, 0), cols - 1)
+        tile[k // PATCH, k % PATCH] = image[r, c]
     cuda.syncthreads()
     i, j = top + HALO + ty, left + HALO + tx
     if i < rows and j < cols:
