@@ -47,7 +47,8 @@ def blur_serial(image, out):
 def blur_cpu(image, out):
     """Same result as blur_serial (up to rounding), written into `out`, with the rows shared out
     among all cores by `prange`. Keep the inner loop running along a row (the contiguous axis of a
-    row-major array) and keep the clamped-edge boundary rule."""
+    row-major array) and keep the clamped-edge boundary rule. `out` may hold anything when you
+    get it: write every element. Return nothing and leave `image` unchanged."""
     raise NotImplementedError("blur_cpu")
 
 
