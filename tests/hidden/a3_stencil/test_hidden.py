@@ -1,0 +1,180 @@
+"""Hidden tests for a3 (instructors only; never released).
+
+Random values from a seed students cannot see; images built from pairs of the spec's side lengths
+(1 x 1, single rows and columns, tall and wide, none a multiple of the tile, so a swapped x/y or a
+short halo shows); impulses in the corners and on the edges (where the boundary rule decides the
+answer), constant and checkerboard images, tiny and huge values; the input left untouched and the
+whole output written. Failure messages do not reveal expected values (reveal=False).
+"""
+
+import secrets
+
+import numpy as np
+import pytest
+
+from grader.testkit import INT_TYPES, assert_array_close, assert_real_close, grade
+
+SEED = secrets.randbits(32)  # a fresh hidden seed per grading run
+
+
+def _rng(salt: int) -> np.random.Generator:
+    return np.random.default_rng([SEED, salt])
+
+
+def _blurred(reference, image):
+    out = np.empty_like(image)
+    reference.blur_serial(image, out)
+    return out
+
+
+def _close(got, want, image, what):
+    # Rounding depends on the order of the nine additions: allow for it relative to the largest
+    # pixel (a checkerboard of +-1e12 blurs to values near 0 with errors near 1e-4).
+    scale = float(np.abs(image).max()) if image.size else 0.0
+    assert_array_close(got, want, rtol=1e-12, atol=1e-12 * scale + 1e-300, what=what, reveal=False)
+
+
+def _images(rows, cols, rng):
+    """(label, image) pairs of one shape: the kinds of content that catch different mistakes."""
+    yield "uniform", rng.uniform(-1.0, 1.0, (rows, cols))
+    yield "tiny values", rng.uniform(0.0, 1e-300, (rows, cols))
+    yield "huge values", rng.uniform(-1e300, 1e300, (rows, cols))
+    corners = np.zeros((rows, cols))
+    for r, c in ((0, 0), (0, cols - 1), (rows - 1, 0), (rows - 1, cols - 1)):
+        corners[r, c] += float(rng.uniform(1.0, 2.0))
+    yield "impulses in the corners", corners
+    edges = rng.uniform(-1.0, 1.0, (rows, cols))
+    edges[1:-1, 1:-1] = 0.0
+    yield "only the border pixels set", edges
+    yield "constant", np.full((rows, cols), float(rng.uniform(-1e6, 1e6)))
+    checker = np.indices((rows, cols)).sum(axis=0) % 2 * 2.0 - 1.0
+    yield "checkerboard", checker * 1e12 + rng.uniform(-1.0, 1.0, (rows, cols))
+    skewed = np.zeros((rows, cols))
+    hot = rng.random((rows, cols)) < 0.05
+    skewed[hot] = rng.uniform(1e6, 1e9, int(hot.sum()))
+    yield "mostly zero, a few large", skewed
+
+
+def _cpu_shapes(sides):
+    return [(r, c) for r in sides for c in sides]  # every pair: wide, tall and square
+
+
+def _gpu_shapes(sides, simulated):
+    """1 x 1, then each side with the next (cyclically): e.g. 1 x 18, 18 x 33, 33 x 1. The simulator
+    affords only these; on a GPU the transposed pairs too."""
+    pairs = [(1, 1)] + list(zip(sides, sides[1:] + sides[:1], strict=True))
+    if not simulated:
+        pairs += [(c, r) for r, c in pairs]
+    return list(dict.fromkeys(pairs))
+
+
+# ------------------------------------------------------------------------- task blur
+
+
+@grade(task="blur", part="cpu", points=2)
+def test_blur_cpu_random_shapes_and_values(impl, reference, spec):
+    rng = _rng(1)
+    for rows, cols in _cpu_shapes(spec.part("blur", "cpu").sizes):
+        for label, image in _images(rows, cols, rng):
+            before = image.copy()
+            out = np.full_like(image, np.nan)
+            impl.blur_cpu(image, out)
+            _close(out, _blurred(reference, image), image, f"blur_cpu on a {rows} x {cols} image ({label}): out")
+            assert np.array_equal(image, before), "blur_cpu must not modify its input image"
+
+
+@grade(task="blur", part="cpu", points=1)
+def test_blur_cpu_boundary_rule(impl):
+    """The boundary rule on hand-made images: an edge pixel's missing neighbours are copies of the nearest pixel."""
+    image = np.zeros((4, 5))
+    image[0, 0] = 16.0
+    out = np.full_like(image, np.nan)
+    impl.blur_cpu(image, out)
+    # The corner sees itself 9 times (weights 4 + 2 + 2 + 1 ... = 9 of 16), its neighbours part of it.
+    want = np.zeros((4, 5))
+    want[0, 0], want[0, 1], want[1, 0], want[1, 1] = 9.0, 3.0, 3.0, 1.0
+    assert_array_close(out, want, what="blur_cpu of a 4 x 5 image with one bright corner pixel", reveal=False)
+    single = np.array([[2.5]])
+    out = np.full_like(single, np.nan)
+    impl.blur_cpu(single, out)
+    assert_array_close(out, single, what="blur_cpu of a 1 x 1 image (all its neighbours are itself)", reveal=False)
+    row = np.array([[0.0, 16.0, 0.0, 0.0, 32.0]])
+    out = np.full_like(row, np.nan)
+    impl.blur_cpu(row, out)
+    want = np.array([[4.0, 8.0, 4.0, 8.0, 24.0]])
+    assert_array_close(out, want, what="blur_cpu of a single-row image", reveal=False)
+
+
+@grade(task="blur", part="gpu", points=2)
+def test_blur_gpu_random_shapes_and_values(impl, reference, spec, gpu):
+    rng = _rng(2)
+    shapes = _gpu_shapes(gpu.sizes(spec.part("blur", "gpu")), gpu.simulated)
+    kinds = ["uniform", "impulses in the corners", "checkerboard", "huge values"]
+    for n, (rows, cols) in enumerate(shapes):
+        images = dict(_images(rows, cols, rng))
+        # The simulator affords one image per shape (a different kind each time); a GPU all of them.
+        chosen = [kinds[n % len(kinds)]] if gpu.simulated else list(images)
+        for label in chosen:
+            image = images[label]
+            device = gpu.to_device(image)
+            got = gpu.to_host(impl.blur_gpu(device))
+            _close(got, _blurred(reference, image), image, f"blur_gpu on a {rows} x {cols} image ({label})")
+            assert np.array_equal(gpu.to_host(device), image), "blur_gpu must not modify its input image"
+
+
+# ------------------------------------------------------------------------- task traffic
+
+
+def _segments(stride, itemsize, warp, segment):
+    """An independent count: mark every byte read, then every segment holding a marked byte."""
+    read = set()
+    for t in range(warp):
+        read.update(range(t * stride * itemsize, t * stride * itemsize + itemsize))
+    return len({b // segment for b in read})
+
+
+@grade(task="traffic", part="python", points=1)
+def test_traffic_on_random_cases(impl):
+    rng = _rng(3)
+    for _ in range(200):
+        tile, radius = int(rng.integers(1, 65)), int(rng.integers(0, 5))
+        want = (tile + 2 * radius) ** 2 / tile**2
+        got = impl.loads_per_output(tile, radius)
+        assert_real_close(got, want, rel=1e-12, what="loads_per_output on a random case", reveal=False)
+        rows, cols = int(rng.integers(1, 5000)), int(rng.integers(1, 5000))
+        blocks = ((rows + tile - 1) // tile) * ((cols + tile - 1) // tile)
+        got = impl.tiled_loads(rows, cols, tile, radius)
+        assert type(got) in INT_TYPES, "tiled_loads must return an int"
+        assert int(got) == blocks * (tile + 2 * radius) ** 2, "tiled_loads is wrong on a random case"
+    for _ in range(100):
+        stride, itemsize = int(rng.integers(0, 40)), int(rng.choice([1, 2, 4, 8, 12, 16]))
+        warp, segment = int(rng.choice([1, 7, 16, 32])), int(rng.choice([32, 64, 128]))
+        got = impl.warp_segments(stride, itemsize, warp, segment)
+        assert type(got) in INT_TYPES, "warp_segments must return an int"
+        assert int(got) == _segments(stride, itemsize, warp, segment), "warp_segments is wrong on a random case"
+    assert int(impl.warp_segments(0)) == 1, "warp_segments(0): every thread reads the same element"
+    assert int(impl.tiled_loads(1, 1, 16, 1)) == 324, "tiled_loads of a 1 x 1 image: one block, one full patch"
+
+
+@grade(task="traffic", part="python", points=1)
+def test_traffic_rejects_invalid_arguments(impl):
+    cases = [
+        (impl.loads_per_output, (0, 1)),
+        (impl.loads_per_output, (16, -1)),
+        (impl.loads_per_output, (16.0, 1)),
+        (impl.loads_per_output, (True, 1)),
+        (impl.tiled_loads, (0, 10, 16, 1)),
+        (impl.tiled_loads, (10, 0, 16, 1)),
+        (impl.tiled_loads, (10, 10, 0, 1)),
+        (impl.tiled_loads, (10, 10, 16, -2)),
+        (impl.tiled_loads, (10.5, 10, 16, 1)),
+        (impl.warp_segments, (-1,)),
+        (impl.warp_segments, (1, 0)),
+        (impl.warp_segments, (1, 8, 0)),
+        (impl.warp_segments, (1, 8, 32, 0)),
+        (impl.warp_segments, (1.0,)),
+    ]
+    for i, (fn, args) in enumerate(cases):
+        with pytest.raises(ValueError):
+            fn(*args)
+            raise AssertionError(f"invalid case {i + 1} of {len(cases)} for {fn.__name__} did not raise ValueError")
