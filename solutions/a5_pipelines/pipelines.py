@@ -216,65 +216,75 @@ def pipeline_serial(chunks, load=load_chunk, transform=transform_chunk, reduce=r
 
 
 _DONE = object()  # the sentinel: "no more chunks"
-_POLL_S = 0.05
+_POLL_S = 0.05  # how often a waiting stage checks whether another stage failed
+
+
+def _put(q, item, stop):
+    """Wait for room in q (back-pressure), but give up when a stage has failed. True if put."""
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=_POLL_S)
+            return True
+        except queue.Full:
+            pass
+    return False
+
+
+def _get(q, stop):
+    """The next item of q; _DONE when a stage has failed and nothing more will come."""
+    while True:
+        try:
+            return q.get(timeout=_POLL_S)
+        except queue.Empty:
+            if stop.is_set():
+                return _DONE
+
+
+def _source_stage(chunks, load, out, stop, errors):
+    """Read the stream, load each chunk, pass it on; then the sentinel (also after a failure)."""
+    try:
+        for chunk in chunks:
+            if not _put(out, load(chunk), stop):
+                return
+    except BaseException as exc:  # noqa: BLE001 - handed to the caller
+        errors.append(exc)
+        stop.set()
+    finally:
+        _put(out, _DONE, stop)
+
+
+def _middle_stage(inbox, transform, out, stop, errors):
+    """Transform every item until the sentinel, then pass the sentinel on."""
+    try:
+        while True:
+            item = _get(inbox, stop)
+            if item is _DONE:
+                break
+            if not _put(out, transform(item), stop):
+                return
+    except BaseException as exc:  # noqa: BLE001
+        errors.append(exc)
+        stop.set()
+    finally:
+        _put(out, _DONE, stop)
 
 
 def pipeline_cpu(chunks, load=load_chunk, transform=transform_chunk, reduce=reduce_chunk, maxsize=4):
     """Loader and transformer threads feed the caller's reduce loop through bounded queues."""
     loaded: queue.Queue = queue.Queue(maxsize)
     transformed: queue.Queue = queue.Queue(maxsize)
-    stop = threading.Event()  # set when any stage fails: every stage gives up waiting
+    stop = threading.Event()  # set when any stage fails: every stage stops waiting
     errors: list[BaseException] = []
-
-    def put(q, item):
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=_POLL_S)
-                return True
-            except queue.Full:
-                pass
-        return False
-
-    def get(q):
-        while True:
-            try:
-                return q.get(timeout=_POLL_S)
-            except queue.Empty:
-                if stop.is_set():
-                    return _DONE
-
-    def loader():
-        try:
-            for chunk in chunks:
-                if not put(loaded, load(chunk)):
-                    return
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            errors.append(exc)
-            stop.set()
-        finally:
-            put(loaded, _DONE)
-
-    def transformer():
-        try:
-            while True:
-                item = get(loaded)
-                if item is _DONE:
-                    break
-                if not put(transformed, transform(item)):
-                    return
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-            stop.set()
-        finally:
-            put(transformed, _DONE)
-
-    threads = [threading.Thread(target=loader, daemon=True), threading.Thread(target=transformer, daemon=True)]
+    threads = [
+        threading.Thread(target=_source_stage, args=(chunks, load, loaded, stop, errors), daemon=True),
+        threading.Thread(target=_middle_stage, args=(loaded, transform, transformed, stop, errors), daemon=True),
+    ]
     for t in threads:
         t.start()
     results = []
     try:
         while True:
-            item = get(transformed)
+            item = _get(transformed, stop)
             if item is _DONE:
                 break
             results.append(reduce(item))

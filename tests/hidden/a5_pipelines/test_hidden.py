@@ -24,7 +24,7 @@ import pytest
 from grader.testkit import INT_TYPES, assert_array_close, assert_real_close, grade
 
 SEED = secrets.randbits(32)  # a fresh hidden seed per grading run
-PIPELINE_TIMEOUT_S = 10
+PIPELINE_TIMEOUT_S = 5  # as in the public tests
 
 
 def _rng(salt: int) -> np.random.Generator:
@@ -101,8 +101,8 @@ def test_tiles_processes_random_edge_images_in_worker_processes(impl, reference,
 def test_tiles_gpu_random_and_edge_images(impl, reference, spec, gpu):
     part = spec.part("tiles", "gpu")
     max_iter = part.params["max_iter"]
-    sizes = gpu.sizes(part)
-    shapes = [(1, 1)] + [(s, t) for s in sizes for t in sizes if s * t > 1 and s * t <= 400]
+    small, large = min(gpu.sizes(part)), max(gpu.sizes(part))  # one pixel, and sizes that are not whole blocks
+    shapes = [(1, 1), (small, large), (large, 3), (large - 1, large + 1)]
     for k, (h, w) in enumerate(shapes):
         pts = _plane(h, w, salt=200 + k)
         got = gpu.to_host(impl.tiles_gpu(gpu.to_device(pts), max_iter))
