@@ -31,13 +31,13 @@ THREADS_PER_BLOCK = 128  # 1-D kernels (pipeline, counter)
 
 
 def tile_count(height, width):
-    """How many TILE x TILE tiles cover an image of height x width pixels (edge tiles may be smaller)."""
+    """Course code. How many TILE x TILE tiles cover an image of height x width pixels (edge tiles may be smaller)."""
     return ((height + TILE - 1) // TILE) * ((width + TILE - 1) // TILE)
 
 
 @njit(nogil=True)
 def escape_tile(points, max_iter, out, tile):
-    """Escape counts of tile number `tile` (row-major order) of the image, written into `out`.
+    """Course code. Escape counts of tile number `tile` (row-major order) of the image, written into `out`.
 
     points[0] and points[1] hold the real and imaginary parts of each pixel's point c. A pixel's
     count is how many steps of z -> z*z + c (from z = 0) keep |z| <= 2, at most max_iter. Points
@@ -62,7 +62,7 @@ def escape_tile(points, max_iter, out, tile):
 
 
 def tiles_serial(points, max_iter):
-    """Serial reference: escape counts (int32, shape points.shape[1:]) computed one tile after another."""
+    """Course code, the serial reference: escape counts (int32, shape points.shape[1:]) computed one tile after another."""
     height, width = points.shape[1], points.shape[2]
     out = np.empty((height, width), dtype=np.int32)
     for t in range(tile_count(height, width)):
@@ -71,7 +71,7 @@ def tiles_serial(points, max_iter):
 
 
 def tiles_static(points, max_iter, workers=2):
-    """The course's STATIC schedule, for comparison: worker k gets the k-th contiguous block of tiles,
+    """Course code. The course's STATIC schedule, for comparison: worker k gets the k-th contiguous block of tiles,
     fixed before any work starts. The calling thread works on block 0 itself while threads do the others.
     When the expensive tiles all sit in one block, one worker does nearly all the work."""
     height, width = points.shape[1], points.shape[2]
@@ -131,7 +131,7 @@ def tiles_gpu(points, max_iter):
 
 @njit(nogil=True)
 def load_chunk(raw):
-    """Stage 1: decode a chunk of raw readings into signal values (float64)."""
+    """Course code. Stage 1: decode a chunk of raw readings into signal values (float64)."""
     out = np.empty(raw.shape[0], dtype=np.float64)
     for i in range(raw.shape[0]):
         x = raw[i]
@@ -141,7 +141,7 @@ def load_chunk(raw):
 
 @njit(nogil=True)
 def transform_chunk(values):
-    """Stage 2: a non-linear filter, element by element (float64)."""
+    """Course code. Stage 2: a non-linear filter, element by element (float64)."""
     out = np.empty(values.shape[0], dtype=np.float64)
     for i in range(values.shape[0]):
         x = values[i]
@@ -151,7 +151,7 @@ def transform_chunk(values):
 
 @njit(nogil=True)
 def reduce_chunk(values):
-    """Stage 3: the chunk's energy, one float."""
+    """Course code. Stage 3: the chunk's energy, one float."""
     acc = 0.0
     for i in range(values.shape[0]):
         v = values[i]
@@ -160,7 +160,7 @@ def reduce_chunk(values):
 
 
 def pipeline_serial(chunks, load=load_chunk, transform=transform_chunk, reduce=reduce_chunk):
-    """Serial reference: every chunk through the three stages, one after the other; the results in input order."""
+    """Course code, the serial reference: each chunk through the three stages in turn; the results in input order."""
     return [reduce(transform(load(chunk))) for chunk in chunks]
 
 
@@ -180,7 +180,7 @@ def pipeline_cpu(chunks, load=load_chunk, transform=transform_chunk, reduce=redu
 
 @cuda.jit(device=True)
 def chunk_value(x):
-    """What the three stages do to one reading, as a device function: load, transform, reduce's term."""
+    """Course code. What the three stages do to one reading, as a device function: load, transform, reduce's term."""
     v = math.exp(-0.5 * x * x) * math.cos(3.0 * x) + 0.1 * math.sin(x)
     y = math.sin(v) + math.sin(2.0 * v) / 2.0 + math.sin(3.0 * v) / 3.0
     return math.log1p(y * y) + math.sqrt(1.0 + y * y)
@@ -210,7 +210,7 @@ def pipeline_gpu(chunks, nstreams=2):
 
 @njit(nogil=True)
 def collatz_steps(values):
-    """Total Collatz steps of the numbers in `values` (each >= 1): n -> n/2 or 3n+1 until 1. Releases the GIL."""
+    """Course code. Total Collatz steps of the numbers in `values` (each >= 1): n -> n/2 or 3n+1 until 1. Releases the GIL."""
     total = 0
     for i in range(values.shape[0]):
         n = values[i]
@@ -221,7 +221,7 @@ def collatz_steps(values):
 
 
 def counter_serial(chunks):
-    """Serial reference: the Collatz steps of every chunk, added up (a Python int)."""
+    """Course code, the serial reference: the Collatz steps of every chunk, added up (a Python int)."""
     total = 0
     for chunk in chunks:
         total += int(collatz_steps(chunk))
