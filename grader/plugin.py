@@ -149,11 +149,28 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         hidden = state.hidden is not None and item.path.resolve().is_relative_to(state.hidden)
         meta["visibility"] = "hidden" if hidden else "public"
         meta["name"] = item.name
+        own = _own_timeout(item, state.spec.test_timeout)
+        if own is not None:
+            meta["timeout"] = own
         item.stash[RECORD_KEY] = meta
         (keep if selected(meta, patterns) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _own_timeout(item: pytest.Item, spec_limit: float) -> float | None:
+    """A shorter limit a test sets for itself with ``@pytest.mark.timeout(seconds)`` (pytest-timeout
+    enforces it in the worker); the parent names it when the test is stopped. None: the spec's limit."""
+    marker = item.get_closest_marker("timeout")
+    if marker is None:
+        return None
+    value = marker.args[0] if marker.args else marker.kwargs.get("timeout")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if 0 < seconds < spec_limit else None
 
 
 def selected(meta: dict, patterns: list[str]) -> bool:

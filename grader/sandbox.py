@@ -12,6 +12,8 @@ process of the run, including ones that left the process group (found by a marke
 environment). Each test is limited twice: by pytest-timeout inside the worker,
 and by the parent, which follows the running test over the channel and kills the worker's process
 group a few seconds after the limit (compiled code holding the GIL cannot be stopped from inside).
+A test may set itself a shorter limit with `@pytest.mark.timeout(s)` (e.g. one that would otherwise
+wait for a deadlocked student pipeline); pytest-timeout enforces it and the record names it.
 The whole run also has a wall-clock deadline. When the worker
 dies mid-test (timeout, crash, `os._exit`), that test is recorded as `timeout` or `error` and a
 fresh worker runs the tests that remain. Tests that were expected but never reported are errors:
@@ -403,12 +405,13 @@ def run_worker(
         if crashed is not None and crashed not in run.records:
             meta = run.expected[crashed]
             elapsed = time.monotonic() - float(current["since"] or 0.0)
-            timed_out = hit_deadline or elapsed >= test_timeout * 0.98 or "Timeout" in tail[-OUTPUT_TAIL:]
+            limit = float(meta.get("timeout") or test_timeout)  # a test may set itself a shorter limit
+            timed_out = hit_deadline or elapsed >= limit * 0.98 or "Timeout" in tail[-OUTPUT_TAIL:]
             why = notes[-1] if notes else "a crash or an exit call in the code under test"
             run.records[crashed] = _synthetic(
                 meta,
                 Status.timeout if timed_out else Status.error,
-                f"ran longer than the {test_timeout:g} s limit for one test and was stopped"
+                f"ran longer than the {limit:g} s limit for one test and was stopped"
                 if timed_out
                 else f"the test process died during this test (exit code {code}): {why}",
                 elapsed,
