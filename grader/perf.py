@@ -67,10 +67,14 @@ def grade_gpu_speedup(
     baseline: Callable[[Any], Any],
     candidate: Callable[[Any], Any],
     inputs: Sequence[Any],
+    copies_included: bool = False,
 ) -> None:
-    """Time the serial CPU reference against the student's kernel on a real GPU (synchronized)."""
+    """Time the serial CPU reference against the student's kernel on a real GPU (synchronized).
+
+    The candidate gets the inputs already on the device; with ``copies_included`` it gets the host
+    arrays and its own transfers are timed too (a task about overlapping copies with compute)."""
     gpu.require_real_gpu()
-    pairs = [(x, gpu.to_device(x)) for x in inputs]
+    pairs = [(x, x if copies_included else gpu.to_device(x)) for x in inputs]
 
     def on_gpu(pair):
         out = candidate(pair[1])

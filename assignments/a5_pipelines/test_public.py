@@ -160,6 +160,24 @@ def test_pipeline_gpu_matches_serial(impl, reference, spec, gpu):
         assert_real_close(g, w, rel=1e-9, what=f"pipeline_gpu: chunk {i}")
 
 
+@grade(task="pipeline", part="gpu", kind="performance", points=2)
+def test_pipeline_gpu_speedup(impl, reference, spec, gpu, grading):
+    """Host chunks in, host results out: the copies are timed, so overlapping them with the
+    kernels on several streams is what makes this fast."""
+    gpu.require_real_gpu()
+    perf = spec.part("pipeline", "gpu").performance
+    count, nstreams = perf.params["chunks"], perf.params["nstreams"]
+    grade_gpu_speedup(
+        grading,
+        perf,
+        gpu,
+        baseline=lambda rows: np.asarray(reference.pipeline_serial(list(rows))),
+        candidate=lambda rows: as_array(impl.pipeline_gpu(list(rows), nstreams)),
+        inputs=[stream(count, perf.size // count, seed=s) for s in range(2)],
+        copies_included=True,
+    )
+
+
 # ------------------------------------------------------------------------- task counter
 
 
