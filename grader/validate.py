@@ -81,8 +81,16 @@ def _code_only(fn: ast.FunctionDef) -> str:
     return ast.dump(clone, include_attributes=False)
 
 
+def course_code(stub: Path, solution: Path, spec) -> list[str]:
+    """The functions the course gives students: the serial references, and whatever else both files
+    define that students do not write (kernels, pipeline stages, a baseline schedule)."""
+    serials = [t.serial for t in spec.tasks if t.serial]
+    given = sorted((set(_functions(stub)) & set(_functions(solution))) - set(spec.functions()) - set(serials))
+    return serials + given
+
+
 def compare_serial(stub: Path, solution: Path, serials: list[str]) -> list[str]:
-    """The serial references must be the same code in stub and solution: timings trust the stub's."""
+    """The serial references (and other course code) must be the same in stub and solution: timings trust the stub's."""
     problems = []
     stub_fns, sol_fns = _functions(stub), _functions(solution)
     for name in serials:
@@ -118,8 +126,9 @@ def validate_assignment(
         return v
     api = compare_api(stub, solution, spec.functions())
     v.add("stub and solution share the API", not api, "; ".join(api) or f"{len(spec.functions())} functions match")
-    serial = compare_serial(stub, solution, [t.serial for t in spec.tasks if t.serial])
-    v.add("serial references identical", not serial, "; ".join(serial))
+    shared = course_code(stub, solution, spec)
+    serial = compare_serial(stub, solution, shared)
+    v.add("course code identical", not serial, "; ".join(serial) or ", ".join(shared))
     leaks = release_leaks(assignment)
     v.add(
         "release leaks nothing",

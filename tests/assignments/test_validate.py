@@ -10,7 +10,7 @@ import pytest
 from grader.course import Course
 from grader.grading import grade_submission
 from grader.results import Status
-from grader.validate import compare_api, compare_serial, validate_assignment
+from grader.validate import compare_api, compare_serial, course_code, validate_assignment
 
 from ..conftest import ROOT
 
@@ -57,3 +57,19 @@ def test_serial_code_dressed_as_parallel_earns_no_speedup_points(a1, make_submis
     # Never a point; "failed" on a quiet machine, "deferred" if the machine is too busy to judge.
     assert perf and all(t.score == 0 and t.status in (Status.failed, Status.deferred) for t in perf), perf
     assert perf[0].metrics["speedup"] < 1.15
+
+
+def test_other_course_code_must_match_too(course, tmp_path):
+    """a5 hands students its kernels, stages and the static schedule its speed test is timed against."""
+    a5 = course.resolve("a5_pipelines")
+    solution = a5.solution_dir / f"{a5.spec.module}.py"
+    shared = course_code(a5.stub_module, solution, a5.spec)
+    assert {"tiles_serial", "tiles_static", "escape_tile", "load_chunk"} <= set(shared)
+    assert not {"tiles_cpu", "pipeline_cpu"} & set(shared)  # what students write may differ, of course
+    assert compare_serial(a5.stub_module, solution, shared) == []
+    drifted = tmp_path / "pipelines.py"
+    text = solution.read_text()
+    start = text.index("def tiles_static(")
+    drifted.write_text(text[:start] + text[start:].replace("\n", "\n    pass  # slower on purpose\n", 1))
+    problems = compare_serial(a5.stub_module, drifted, shared)
+    assert problems == ["tiles_static differs between stub and solution (timings use the stub's copy)"]
