@@ -1,6 +1,6 @@
 """Grade every known-wrong submission and print submission -> broken line -> points lost, for the docs.
 
-    python tests/wrong/table.py [ASSIGNMENT ...]
+    python tests/wrong/table.py [ASSIGNMENT ...] [--match TEXT]
 
 Each file in tests/wrong/<assignment>/ is appended to the reference solution (as
 tests/assignments/test_wrong_submissions.py does) and graded with the hidden tests: every
@@ -9,6 +9,7 @@ correctness line plus the line it declares it breaks.
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 import tempfile
@@ -21,11 +22,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def main() -> int:
-    only = set(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("assignments", nargs="*", help="assignment folders, e.g. a2_races (default: all)")
+    parser.add_argument("--match", default="", help="only submissions whose file name contains this")
+    args = parser.parse_args()
+    paths = sorted((ROOT / "tests" / "wrong").glob("*/*.py"))
+    unknown = set(args.assignments) - {p.parent.name for p in paths}
+    if unknown:
+        parser.error(f"no known-wrong submissions for {', '.join(sorted(unknown))} (folders of tests/wrong/)")
     course = Course(ROOT)
     print("| submission | breaks | points on that line | other lines | how it shows |\n|---|---|---|---|---|")
-    for path in sorted((ROOT / "tests" / "wrong").glob("*/*.py")):
-        if only and path.parent.name not in only:
+    for path in paths:
+        if (args.assignments and path.parent.name not in args.assignments) or args.match not in path.stem:
             continue
         a = course.resolve(path.parent.name)
         broken = re.search(r"^# breaks: (\S+)$", path.read_text(), re.M).group(1)
