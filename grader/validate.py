@@ -17,6 +17,7 @@ from .course import Assignment
 from .grading import GradingError, grade_submission
 from .release import release_leaks
 from .results import GradeReport, Status
+from .spec import AssignmentSpec
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def _code_only(fn: ast.FunctionDef) -> str:
     return ast.dump(clone, include_attributes=False)
 
 
-def course_code(stub: Path, solution: Path, spec) -> list[str]:
+def course_code(stub: Path, solution: Path, spec: AssignmentSpec) -> list[str]:
     """The functions the course gives students: the serial references, and whatever else both files
     define that students do not write (kernels, pipeline stages, a baseline schedule)."""
     serials = [t.serial for t in spec.tasks if t.serial]
@@ -127,8 +128,8 @@ def validate_assignment(
     api = compare_api(stub, solution, spec.functions())
     v.add("stub and solution share the API", not api, "; ".join(api) or f"{len(spec.functions())} functions match")
     shared = course_code(stub, solution, spec)
-    serial = compare_serial(stub, solution, shared)
-    v.add("course code identical", not serial, "; ".join(serial) or ", ".join(shared))
+    drift = compare_serial(stub, solution, shared)
+    v.add("course code identical", not drift, "; ".join(drift) or ", ".join(shared))
     leaks = release_leaks(assignment)
     v.add(
         "release leaks nothing",
