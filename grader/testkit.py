@@ -14,6 +14,7 @@ line, without dumping whole arrays.
 from __future__ import annotations
 
 import math
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,14 @@ import pytest
 
 KINDS = ("correctness", "performance")
 PARTS = ("python", "cpu", "gpu")
+
+HIDDEN_SEED = secrets.randbits(32)  # drawn afresh in every grading worker, never printed
+
+
+def hidden_rng(salt: int) -> np.random.Generator:
+    """Inputs for hidden tests: from a seed students cannot know, new in every grading run; each
+    test passes its own ``salt`` so its inputs do not depend on which other tests ran."""
+    return np.random.default_rng([HIDDEN_SEED, salt])
 
 
 def grade(task: str, part: str = "python", kind: str = "correctness", points: float = 1.0):

@@ -6,26 +6,18 @@ reveal expected values (reveal=False).
 """
 
 import math
-import secrets
 
 import numpy as np
 import pytest
 
-from grader.testkit import INT_TYPES, assert_array_close, assert_real_close, grade
-
-SEED = secrets.randbits(32)  # a fresh hidden seed per grading run
-
-
-def _rng(salt: int) -> np.random.Generator:
-    return np.random.default_rng([SEED, salt])
-
+from grader.testkit import INT_TYPES, assert_array_close, assert_real_close, grade, hidden_rng
 
 # ------------------------------------------------------------------------- task amdahl
 
 
 @grade(task="amdahl", part="python", points=1)
 def test_amdahl_models_on_random_inputs(impl):
-    rng = _rng(1)
+    rng = hidden_rng(1)
     for _ in range(200):
         p = float(rng.uniform(0, 1))
         n = int(rng.integers(1, 4096))
@@ -73,7 +65,7 @@ def test_amdahl_rejects_invalid_arguments(impl):
 
 
 def _inputs(n: int, dtype, salt: int) -> np.ndarray:
-    return _rng(salt).uniform(-2 * math.pi, 2 * math.pi, n).astype(dtype)
+    return hidden_rng(salt).uniform(-2 * math.pi, 2 * math.pi, n).astype(dtype)
 
 
 @grade(task="fourier", part="cpu", points=1)

@@ -5,20 +5,14 @@ loses the most updates); sizes that are not multiples of any block size; size 1;
 dtypes; inputs left untouched. Failure messages do not reveal expected values (reveal=False).
 """
 
-import secrets
 import time
 
 import numpy as np
 
-from grader.testkit import REAL_TYPES, assert_real_close, grade
+from grader.testkit import REAL_TYPES, assert_real_close, grade, hidden_rng
 
-SEED = secrets.randbits(32)  # a fresh hidden seed per grading run
 CONTENTION_S = 2.0  # how long the contention test keeps counting
 _wall = time.perf_counter  # bound before any student code is imported
-
-
-def _rng(salt: int) -> np.random.Generator:
-    return np.random.default_rng([SEED, salt])
 
 
 def _check_counts(got, want, what):
@@ -30,7 +24,7 @@ def _check_counts(got, want, what):
 
 
 def _cases(sizes, nbins, salt):
-    rng = _rng(salt)
+    rng = hidden_rng(salt)
     for n in sizes:
         for dtype in (np.int32, np.int64):
             yield f"n={n} {np.dtype(dtype).name} uniform", rng.integers(0, nbins, n).astype(dtype)
@@ -62,7 +56,7 @@ def test_histogram_cpu_loses_no_update_under_contention(impl, reference):
     turns on one core for whole calls, so the test keeps trying for a fixed time rather than a
     fixed number of calls (~5 ms a call when idle): the busier the machine, the more calls.
     """
-    v = (_rng(99).random(2_000_000) < 0.5).astype(np.int32)
+    v = (hidden_rng(99).random(2_000_000) < 0.5).astype(np.int32)
     want = reference.histogram_serial(v, 2)
     calls, started = 0, _wall()
     while calls < 40 or _wall() - started < CONTENTION_S:
@@ -81,7 +75,7 @@ def test_histogram_gpu_random_skewed_and_edge_inputs(impl, reference, spec, gpu)
 
 @grade(task="dot", part="cpu", points=2)
 def test_dot_cpu_random_and_edge_inputs(impl, reference, spec):
-    rng = _rng(7)
+    rng = hidden_rng(7)
     for n in spec.part("dot", "cpu").sizes:
         for scale in (1.0, 1e-3, 1e6):
             a, b = rng.uniform(-scale, scale, n), rng.uniform(-1, 1, n)
@@ -103,7 +97,7 @@ def test_dot_cpu_known_values(impl):
 
 @grade(task="dot", part="gpu", points=2)
 def test_dot_gpu_random_and_edge_inputs(impl, reference, spec, gpu):
-    rng = _rng(8)
+    rng = hidden_rng(8)
     for n in gpu.sizes(spec.part("dot", "gpu")):
         a, b = rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)
         got = impl.dot_gpu(gpu.to_device(a), gpu.to_device(b))

@@ -7,18 +7,11 @@ answer), constant and checkerboard images, tiny and huge values; the input left 
 whole output written. Failure messages do not reveal expected values (reveal=False).
 """
 
-import secrets
 
 import numpy as np
 import pytest
 
-from grader.testkit import INT_TYPES, assert_array_close, assert_real_close, grade
-
-SEED = secrets.randbits(32)  # a fresh hidden seed per grading run
-
-
-def _rng(salt: int) -> np.random.Generator:
-    return np.random.default_rng([SEED, salt])
+from grader.testkit import INT_TYPES, assert_array_close, assert_real_close, grade, hidden_rng
 
 
 def _blurred(reference, image):
@@ -73,7 +66,7 @@ def _gpu_shapes(sides, simulated):
 
 @grade(task="blur", part="cpu", points=2)
 def test_blur_cpu_random_shapes_and_values(impl, reference, spec):
-    rng = _rng(1)
+    rng = hidden_rng(1)
     for rows, cols in _cpu_shapes(spec.part("blur", "cpu").sizes):
         for label, image in _images(rows, cols, rng):
             before = image.copy()
@@ -107,7 +100,7 @@ def test_blur_cpu_boundary_rule(impl):
 
 @grade(task="blur", part="gpu", points=2)
 def test_blur_gpu_random_shapes_and_values(impl, reference, spec, gpu):
-    rng = _rng(2)
+    rng = hidden_rng(2)
     shapes = _gpu_shapes(gpu.sizes(spec.part("blur", "gpu")), gpu.simulated)
     kinds = ["uniform", "impulses in the corners", "checkerboard", "huge values"]
     for n, (rows, cols) in enumerate(shapes):
@@ -135,7 +128,7 @@ def _segments(stride, itemsize, warp, segment):
 
 @grade(task="traffic", part="python", points=1)
 def test_traffic_on_random_cases(impl):
-    rng = _rng(3)
+    rng = hidden_rng(3)
     for _ in range(200):
         tile, radius = int(rng.integers(1, 65)), int(rng.integers(0, 5))
         want = (tile + 2 * radius) ** 2 / tile**2

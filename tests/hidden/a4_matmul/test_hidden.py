@@ -8,18 +8,11 @@ into few elements of C, where threads sharing an element lose updates; float64 r
 left untouched. Failure messages do not reveal expected values.
 """
 
-import secrets
 
 import numpy as np
 import pytest
 
-from grader.testkit import INT_TYPES, assert_real_close, grade
-
-SEED = secrets.randbits(32)  # a fresh hidden seed per grading run
-
-
-def _rng(salt: int) -> np.random.Generator:
-    return np.random.default_rng([SEED, salt])
+from grader.testkit import INT_TYPES, assert_real_close, grade, hidden_rng
 
 
 def _shapes(sizes, rng):
@@ -78,7 +71,7 @@ def _integer_pairs(rng, n, k, m):
 
 @grade(task="matmul", part="cpu", points=1)
 def test_matmul_cpu_rectangular_edge_and_skewed_inputs(impl, reference, spec):
-    rng = _rng(1)
+    rng = hidden_rng(1)
     for n, k, m in _shapes(spec.part("matmul", "cpu").sizes, rng):
         for skewed in (False, True):
             A, B = _random_pair(rng, n, k, m, skewed)
@@ -91,7 +84,7 @@ def test_matmul_cpu_rectangular_edge_and_skewed_inputs(impl, reference, spec):
 
 @grade(task="matmul", part="cpu", points=1)
 def test_matmul_cpu_exact_integer_products(impl, spec):
-    rng = _rng(2)
+    rng = hidden_rng(2)
     for n, k, m in _shapes(spec.part("matmul", "cpu").sizes, rng)[:5]:
         for label, A, B in _integer_pairs(rng, n, k, m):
             _check(impl.matmul_cpu(A, B), A @ B, 0.0, f"matmul_cpu for ({n}x{k}) @ ({k}x{m}), {label}")
@@ -102,7 +95,7 @@ def test_matmul_cpu_loses_no_update_under_contention(impl):
     """A long k and a narrow C: every C element gets 30 000 products, so threads that split k and
     add into the same element collide constantly. As in a2, a race only loses updates while two
     threads really run at once, so the product is computed many times (a few ms a call)."""
-    rng = _rng(3)
+    rng = hidden_rng(3)
     A = rng.integers(0, 3, (8, 30_000)).astype(np.float64)
     B = rng.integers(0, 3, (30_000, 4)).astype(np.float64)
     want = A @ B  # small integers: exact in any order
@@ -122,7 +115,7 @@ def _on_gpu(impl, gpu, A, B):
 
 @grade(task="matmul", part="gpu", points=2)
 def test_matmul_gpu_rectangular_and_edge_shapes(impl, reference, spec, gpu):
-    rng = _rng(11)
+    rng = hidden_rng(11)
     for n, k, m in _shapes(gpu.sizes(spec.part("matmul", "gpu")), rng):
         A, B = _random_pair(rng, n, k, m)
         _check(_on_gpu(impl, gpu, A, B), reference.matmul_serial(A, B), _bound(A, B), f"matmul_gpu for ({n}x{k}) @ ({k}x{m})")
@@ -130,7 +123,7 @@ def test_matmul_gpu_rectangular_and_edge_shapes(impl, reference, spec, gpu):
 
 @grade(task="matmul", part="gpu", points=1)
 def test_matmul_gpu_exact_and_skewed_values(impl, reference, spec, gpu):
-    rng = _rng(12)
+    rng = hidden_rng(12)
     n, k, m = _shapes(gpu.sizes(spec.part("matmul", "gpu")), rng)[3]
     for label, A, B in _integer_pairs(rng, n, k, m):
         _check(_on_gpu(impl, gpu, A, B), A @ B, 0.0, f"matmul_gpu for ({n}x{k}) @ ({k}x{m}), {label}")
@@ -148,7 +141,7 @@ def test_matmul_gpu_exact_and_skewed_values(impl, reference, spec, gpu):
 
 @grade(task="intensity", part="python", points=1)
 def test_intensity_on_random_inputs_and_invalid_arguments(impl):
-    rng = _rng(21)
+    rng = hidden_rng(21)
     for _ in range(100):
         tile = int(rng.choice([1, 2, 4, 8, 16, 32, 64]))
         n = tile * int(rng.integers(1, 200))

@@ -13,7 +13,6 @@ test a few seconds and a `timeout`, and the grader carries on with the next test
 
 import os
 import random
-import secrets
 import sys
 import threading
 import time
@@ -21,18 +20,13 @@ import time
 import numpy as np
 import pytest
 
-from grader.testkit import INT_TYPES, assert_array_close, assert_real_close, grade
+from grader.testkit import HIDDEN_SEED, INT_TYPES, assert_array_close, assert_real_close, grade, hidden_rng
 
-SEED = secrets.randbits(32)  # a fresh hidden seed per grading run
 PIPELINE_TIMEOUT_S = 5  # as in the public tests
 
 
-def _rng(salt: int) -> np.random.Generator:
-    return np.random.default_rng([SEED, salt])
-
-
 def _plane(height, width, salt):
-    rng = _rng(salt)
+    rng = hidden_rng(salt)
     x0, y0 = rng.uniform(-2.0, 0.0), rng.uniform(-1.2, 0.2)
     re = np.linspace(x0, x0 + rng.uniform(0.3, 2.0), width)
     im = np.linspace(y0, y0 + rng.uniform(0.3, 2.0), height)
@@ -81,8 +75,8 @@ def test_tiles_processes_random_edge_images_in_worker_processes(impl, reference,
         assert np.array_equal(pts, before), "tiles_processes must not modify its input"
     # Heavy enough that the children's CPU time is measurable: every pixel inside the set.
     pts = np.zeros((2, 128, 128))
-    pts[0] = _rng(7).uniform(-0.5, 0.2, (128, 128))
-    pts[1] = _rng(8).uniform(-0.3, 0.3, (128, 128))
+    pts[0] = hidden_rng(7).uniform(-0.5, 0.2, (128, 128))
+    pts[1] = hidden_rng(8).uniform(-0.3, 0.3, (128, 128))
     t0 = time.perf_counter()
     want = reference.tiles_serial(pts, 2000)
     serial_s = time.perf_counter() - t0
@@ -152,7 +146,7 @@ def _same(got, want, what):
 @grade(task="pipeline", part="cpu", points=1)
 def test_pipeline_cpu_random_streams_in_order(impl, reference, spec, stages):
     part = spec.part("pipeline", "cpu")
-    rng = _rng(300)
+    rng = hidden_rng(300)
     for n in part.sizes:
         for maxsize in (1, part.params["maxsize"]):
             rows = rng.uniform(-3, 3, (n, int(rng.integers(1, part.params["chunk"]))))
@@ -185,7 +179,7 @@ def _jittery(fn, rng):
 @grade(task="pipeline", part="cpu", points=1)
 def test_pipeline_cpu_every_chunk_once_in_order_with_jittery_stages(impl):
     """Chunks tagged with their position: the results must be exactly 0, 1, ..., n-1."""
-    rng = random.Random(SEED)
+    rng = random.Random(HIDDEN_SEED)
     for n, maxsize in ((60, 1), (60, 3), (25, 8)):
         chunks = [np.full(3, float(i)) for i in range(n)]
         got = _run(
@@ -282,7 +276,7 @@ def test_pipeline_cpu_empty_and_tiny_streams_and_bounded_queues(impl, stages):
 @grade(task="pipeline", part="gpu", points=2)
 def test_pipeline_gpu_random_streams(impl, reference, spec, gpu):
     part = spec.part("pipeline", "gpu")
-    rng = _rng(400)
+    rng = hidden_rng(400)
     sizes = gpu.sizes(part)
     for nstreams in (1, part.params["nstreams"], 3):
         chunks = [rng.uniform(-3, 3, int(sizes[i % len(sizes)])) for i in range(4)]
@@ -316,7 +310,7 @@ def _total(got, want, what):
 
 
 def _chunks(count, salt, low=1, high=1_000_000):
-    rng = _rng(salt)
+    rng = hidden_rng(salt)
     return [rng.integers(low, high, int(rng.integers(1, 40)), dtype=np.int64) for _ in range(count)]
 
 
@@ -332,7 +326,7 @@ def test_counter_locked_loses_no_update_under_contention(impl, reference):
 
 @grade(task="counter", part="cpu", points=1)
 def test_counter_cpu_random_and_edge_streams(impl, reference, spec):
-    rng = _rng(600)
+    rng = hidden_rng(600)
     for n in spec.part("counter", "cpu").sizes:
         values = rng.integers(1, 1_000_000, n, dtype=np.int64)
         for parts in (1, 3, n):
@@ -357,7 +351,7 @@ def test_counter_cpu_loses_no_update_under_contention(impl, reference):
 
 @grade(task="counter", part="gpu", points=1)
 def test_counter_gpu_random_and_edge_inputs(impl, reference, spec, gpu):
-    rng = _rng(800)
+    rng = hidden_rng(800)
     for n in gpu.sizes(spec.part("counter", "gpu")):
         for high in (3, 1_000_000):
             values = rng.integers(1, high, n, dtype=np.int64)
