@@ -2,18 +2,21 @@
 
 numba's simulator runs every CUDA thread of a block as a Python thread, block after block. Left as
 it is, it hides the bugs students make most: a non-atomic `bins[v] += 1` comes out right because
-the GIL rarely switches threads mid-update, a missing `cuda.syncthreads()` goes unnoticed when the
-uninitialised shared array happens to hold the right values, and `x[i - 1]` at `i = 0` silently
-reads the last element. `strict_simulator()` changes that, for staff-run tests only:
+the GIL rarely switches threads mid-update and blocks never run at the same time, a missing
+`cuda.syncthreads()` goes unnoticed when the uninitialised shared array happens to hold the right
+values, and `x[i - 1]` at `i = 0` silently reads the last element. `strict_simulator()` (and
+`install()` in the grading worker) changes that:
 
+- races: every element access to global and shared memory is recorded and a conflicting pair of
+  unordered accesses fails the launch with both threads named (`grader.simrace`), so a race is a
+  verdict, the same on every run, not a wrong number that shows up by chance;
 - poison: shared and local arrays, and arrays made by `cuda.device_array*`, start as NaN (floats)
-  or the most negative integer, so reading a slot no thread wrote, or leaving an output element
-  unwritten, shows up as a wrong answer;
-- interleaving: while a kernel runs, the interpreter switches threads every microsecond instead of
-  every 5 ms, so a read-modify-write of shared or global memory is interrupted by other threads
-  and loses updates the way it does on a GPU;
-- negative indices into device arrays raise `IndexError` (on a GPU they read outside the array);
-  indices past the end already raise in the simulator.
+  or the most negative integer, and every block gets fresh shared memory, so reading a slot no
+  thread of this block wrote, or leaving an output element unwritten, shows up as a wrong answer;
+- warps: shuffles, votes, `syncwarp`, `activemask` and `lanemask_lt` work with the semantics of a
+  32-lane warp (`grader.simwarp`);
+- negative indices into device and shared arrays raise `IndexError` (on a GPU they read outside
+  the array); indices past the end already raise in the simulator.
 
 Nothing here runs on a real GPU; it only touches numba's simulator classes, which exist only when
 `NUMBA_ENABLE_CUDASIM=1` was set before numba was imported.
@@ -24,15 +27,16 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-import time
 import traceback
 from typing import Any, Iterator
 
 import numpy as np
 
-SWITCH_INTERVAL_S = 1e-4  # the GIL hands over at least this often inside a simulated kernel (Python's default: 5 ms)
+from . import simrace, simwarp
+
 _lock = threading.Lock()
 _depth = 0
+_MISSING = object()
 
 
 def poison_value(dtype: np.dtype) -> Any:
@@ -55,59 +59,66 @@ def _poisoned(shape: Any, dtype: Any) -> np.ndarray:
     return out
 
 
-def _yield() -> None:
-    """Let the other simulated threads run now: between a read and the write that depends on it."""
-    time.sleep(0)
-
-
-class YieldingArray(np.ndarray):
-    """A shared-memory array whose every element read hands the GIL over, as a GPU's memory latency would.
-
-    NumPy's `a[i] += 1` is one C call per step and the interpreter never switches threads inside it,
-    so in the plain simulator a non-atomic update cannot lose anything. Here it can, and does.
-    """
-
-    def __getitem__(self, idx):
-        value = super().__getitem__(idx)
-        if not isinstance(value, np.ndarray):
-            _yield()
-        return value
-
-
-def _check_index(idx: Any, shape: tuple[int, ...]) -> None:
+def _check_index(idx: Any, shape: tuple[int, ...], what: str = "a device array") -> None:
     items = idx if isinstance(idx, tuple) else (idx,)
     for axis, item in enumerate(items):
         if isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)) and item < 0:
             raise IndexError(
-                f"negative index {int(item)} on axis {axis} of a device array of shape {shape}: "
+                f"negative index {int(item)} on axis {axis} of {what} of shape {shape}: "
                 "on a GPU this reads or writes outside the array (guard the thread index)"
             )
+
+
+class SharedArray(np.ndarray):
+    """A block's shared-memory array: negative indices raise and every element access is recorded
+    for the race detector (NumPy's own indexing would wrap and go unseen)."""
+
+    _race_label = "a shared array"
+
+    def __array_finalize__(self, obj: Any) -> None:
+        if obj is not None:
+            self._race_label = getattr(obj, "_race_label", SharedArray._race_label)
+
+    def __getitem__(self, idx):
+        _check_index(idx, self.shape, self._race_label)
+        value = super().__getitem__(idx)
+        detector = simrace.active()
+        if detector is not None and not isinstance(value, np.ndarray):
+            address = simrace.element_address(self, idx)
+            if address is not None:
+                detector.record(address, True, simrace.READ, None, self, idx, 2)
+        return value
+
+    def __setitem__(self, idx, val):
+        _check_index(idx, self.shape, self._race_label)
+        detector = simrace.active()
+        if detector is not None:
+            address = simrace.element_address(self, idx)
+            if address is not None:
+                detector.record(address, True, simrace.WRITE, val, self, idx, 2)
+        super().__setitem__(idx, val)
 
 
 @contextlib.contextmanager
 def strict_simulator() -> Iterator[None]:
     """Patch numba's CUDA simulator for the duration (re-entrant); a no-op when it is not loaded."""
     global _depth
-    try:
-        from numba.cuda.simulator import kernel as sim_kernel
-        from numba.cuda.simulator import kernelapi
-        from numba.cuda.simulator.cudadrv import devicearray
-    except ImportError:
+    modules = _simulator()
+    if modules is None:
         yield
         return
     with _lock:
         _depth += 1
         first = _depth == 1
         if first:
-            saved = _install(sim_kernel, kernelapi, devicearray)
+            saved = _install(*modules)
     try:
         yield
     finally:
         with _lock:
             _depth -= 1
             if _depth == 0 and first:
-                for owner, name, original in saved:
-                    setattr(owner, name, original)
+                _restore(saved)
 
 
 _installed: list[tuple[Any, str, Any]] = []
@@ -121,38 +132,61 @@ def install() -> list[tuple[Any, str]]:
     """
     global _depth
     if not _installed:
-        try:
-            from numba.cuda.simulator import kernel as sim_kernel
-            from numba.cuda.simulator import kernelapi
-            from numba.cuda.simulator.cudadrv import devicearray
-        except ImportError:
+        modules = _simulator()
+        if modules is None:
             return []
         with _lock:
-            _installed.extend(_install(sim_kernel, kernelapi, devicearray))
+            _installed.extend(_install(*modules))
             _depth += 1  # nested strict_simulator() blocks leave it in place
-    return [(owner, name) for owner, name, _ in _installed]
+    checks = [(simrace.RaceDetector, name) for name in ("record", "_check", "_store")]
+    checks += [(simrace, name) for name in ("active", "element_address")] + [(simwarp, "_exchange")]
+    return [(owner, name) for owner, name, _ in _installed] + checks
+
+
+def _simulator() -> tuple[Any, Any, Any] | None:
+    try:
+        from numba.cuda.simulator import kernel as sim_kernel
+        from numba.cuda.simulator import kernelapi
+        from numba.cuda.simulator.cudadrv import devicearray
+    except ImportError:
+        return None
+    return sim_kernel, kernelapi, devicearray
+
+
+def _restore(saved: list[tuple[Any, str, Any]]) -> None:
+    for owner, name, original in reversed(saved):
+        if original is _MISSING:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
 
 
 def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[Any, str, Any]]:
     saved: list[tuple[Any, str, Any]] = []
 
     def patch(owner: Any, name: str, new: Any) -> None:
-        saved.append((owner, name, getattr(owner, name)))
+        saved.append((owner, name, owner.__dict__.get(name, _MISSING) if isinstance(owner, type) else getattr(owner, name)))
         setattr(owner, name, new)
 
+    # -- shared memory: fresh and poisoned for every block, every access recorded
     def poisoned_shared(self, shape, dtype, alignment=None):
-        # numba's own logic (one allocation per source line of the kernel), with poisoned contents.
         if alignment is not None:
             raise RuntimeError("Array alignment is not supported in cudasim")
         dtype = _as_dtype(dtype)
         if shape == 0:  # dynamic shared memory: one buffer for the whole block
-            return np.frombuffer(self._dynshared.data, dtype=dtype, count=self._dynshared_size // dtype.itemsize)
+            out = np.frombuffer(self._dynshared.data, dtype=dtype, count=self._dynshared_size // dtype.itemsize)
+            out = out.view(SharedArray)
+            out._race_label = "dynamic shared array"
+            return out
+        # numba's own rule (one allocation per source line of the kernel), with poisoned contents.
         caller = traceback.extract_stack(sys._getframe())[-2][0:2]
         res = self._allocations.get(caller)
         if res is None:
+            fresh = _poisoned(shape, dtype).view(SharedArray)
+            fresh._race_label = f"shared array (line {caller[1]})"
             # All threads of the block arrive here at once; the first array stored is the block's
             # (setdefault is atomic): a thread switch mid-allocation must not give two threads two arrays.
-            res = self._allocations.setdefault(caller, _poisoned(shape, dtype).view(YieldingArray))
+            res = self._allocations.setdefault(caller, fresh)
         return res
 
     patch(kernelapi.FakeCUDAShared, "array", poisoned_shared)
@@ -164,36 +198,91 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
 
     patch(kernelapi.FakeCUDALocal, "array", poisoned_local)
 
+    # -- global memory: negative indices raise, every element access recorded
     within = devicearray.FakeWithinKernelCUDAArray
     getitem, setitem = within.__getitem__, within.__setitem__
 
     def checked_getitem(self, idx):
-        _check_index(idx, self._item.shape)
+        ary = self._item._ary
+        _check_index(idx, ary.shape)
         value = getitem(self, idx)
-        if isinstance(value, (np.generic, int, float, complex)):
-            _yield()  # global memory: the same race as shared memory
+        detector = simrace.active()
+        if detector is not None and not isinstance(value, within):
+            address = simrace.element_address(ary, idx)
+            if address is not None:
+                detector.record(address, False, simrace.READ, None, ary, idx, 2)
         return value
 
     def checked_setitem(self, idx, val):
-        _check_index(idx, self._item.shape)
+        ary = self._item._ary
+        _check_index(idx, ary.shape)
+        detector = simrace.active()
+        if detector is not None:
+            address = simrace.element_address(ary, idx)
+            if address is not None:
+                detector.record(address, False, simrace.WRITE, val, ary, idx, 2)
         return setitem(self, idx, val)
 
     patch(within, "__getitem__", checked_getitem)
     patch(within, "__setitem__", checked_setitem)
 
+    # -- atomics: the accesses they make are atomic ones
+    for name, method in list(vars(kernelapi.FakeCUDAAtomic).items()):
+        if callable(method) and not name.startswith("__"):
+            patch(kernelapi.FakeCUDAAtomic, name, _atomic(method))
+
+    # -- threads: who they are, which barrier phase they are in
+    thread_cls = sim_kernel.BlockThread
+    thread_init, thread_sync = thread_cls.__init__, thread_cls.syncthreads
+
+    def init(self, f, manager, blockIdx, threadIdx, debug):
+        thread_init(self, f, manager, blockIdx, threadIdx, debug)
+        block, thread = tuple(self.blockIdx), tuple(self.threadIdx)
+        self._race_id = (_dims(block), _dims(thread))
+        self._race_block = block
+        self._race_epoch = 0
+        self._race_warp = self.thread_id // simwarp.WARP
+        self._race_warp_epoch = 0
+        self._race_atomic = False
+        manager.__dict__.setdefault("_threads", {})[self.thread_id] = self
+
+    def syncthreads(self):
+        thread_sync(self)
+        self._race_epoch += 1  # accesses after the barrier are ordered after every one before it
+
+    patch(thread_cls, "__init__", init)
+    patch(thread_cls, "syncthreads", syncthreads)
+
+    run_block = sim_kernel.BlockManager.run
+
+    def fresh_block(self, grid_point, *args):
+        context = sim_kernel._kernel_context
+        if context is not None:
+            context._shared._allocations.clear()  # a block never sees another block's shared memory
+            context._shared._dynshared.fill(-1)  # all bits set: NaN for floats, -1 for integers
+        detector = simrace.active()
+        if detector is not None:
+            detector.begin_block()
+        return run_block(self, grid_point, *args)
+
+    patch(sim_kernel.BlockManager, "run", fresh_block)
+
     call = sim_kernel.FakeCUDAKernel.__call__
 
-    def interleaved_call(self, *args):
+    def recorded_call(self, *args):
         if self._device or sim_kernel._kernel_context:
             return call(self, *args)
-        before = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        simrace.begin_launch(self.fn)
         try:
             return call(self, *args)
         finally:
-            sys.setswitchinterval(before)
+            simrace.end_launch()
 
-    patch(sim_kernel.FakeCUDAKernel, "__call__", interleaved_call)
+    patch(sim_kernel.FakeCUDAKernel, "__call__", recorded_call)
+
+    # -- warp intrinsics numba's simulator lacks
+    for name in simwarp.NAMES:
+        patch(kernelapi.FakeCUDAModule, name, getattr(simwarp.WarpIntrinsics, name))
 
     import numba.cuda
     from numba.cuda import simulator as sim_api
@@ -207,6 +296,28 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
             if getattr(module, name, None) is original:
                 patch(module, name, poisoning)
     return saved
+
+
+def _dims(d: tuple[int, ...]) -> int | tuple[int, ...]:
+    """(5, 0, 0) reads as 5, (3, 2, 0) as (3, 2): how the kernel's author wrote the launch."""
+    if d[1:] == (0, 0):
+        return d[0]
+    return d[:2] if d[2] == 0 else d
+
+
+def _atomic(method: Any) -> Any:
+    def atomic(self, *args, **kwargs):
+        t = simrace.thread_state()
+        if t is None:
+            return method(self, *args, **kwargs)
+        t._race_atomic = True
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            t._race_atomic = False
+
+    atomic.__wrapped__ = method  # type: ignore[attr-defined]
+    return atomic
 
 
 def _as_dtype(dtype: Any) -> np.dtype:
