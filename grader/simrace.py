@@ -92,9 +92,8 @@ class RaceDetector:
         frame = sys._getframe(depth)
         while frame.f_back is not None and frame.f_code.co_filename.startswith(_launch.skip_files):
             frame = frame.f_back  # inside cuda.atomic.*: the line that matters is the kernel's
-        access = Access(
-            (t._race_id, t._race_block, t._race_epoch, t._race_warp, t._race_warp_epoch, kind, value, array, index, frame.f_lineno)
-        )
+        who = (t._race_id, t._race_block, t._race_epoch, t._race_warp, t._race_warp_epoch)
+        access = Access((*who, kind, value, array, index, frame.f_lineno))
         cells = self._shared if shared else self._global
         with self._lock:
             cell = cells.get(address)
@@ -165,7 +164,7 @@ def _name_in(frame: Any, address: int) -> str:
 
 def _holds(ary: np.ndarray, address: int) -> bool:
     start = ary.__array_interface__["data"][0]
-    span = [s * (n - 1) for s, n in zip(ary.strides, ary.shape)]
+    span = [s * (n - 1) for s, n in zip(ary.strides, ary.shape, strict=True)]
     low = start + sum(x for x in span if x < 0)
     high = start + sum(x for x in span if x > 0) + ary.itemsize
     return low <= address < high
@@ -241,7 +240,7 @@ def element_address(ary: np.ndarray, index: Any) -> int | None:
     if len(items) != ary.ndim:
         return None
     address = ary.__array_interface__["data"][0]
-    for i, stride, n in zip(items, ary.strides, ary.shape):
+    for i, stride, n in zip(items, ary.strides, ary.shape, strict=True):
         if not isinstance(i, (int, np.integer)) or isinstance(i, (bool, np.bool_)):
             return None
         i = int(i)

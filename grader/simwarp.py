@@ -128,6 +128,10 @@ def _stuck(manager: Any, warp_index: int, missing: list[int]) -> str:
     return ""
 
 
+def _exited(t: Any) -> bool:
+    return t is not None and t._started.is_set() and not t.is_alive()
+
+
 def _from(source: int, values: dict[int, Any], own: Any) -> Any:
     if 0 <= source < WARP and source in values:
         return values[source]
@@ -190,7 +194,7 @@ class WarpIntrinsics:
         threads = manager.__dict__.get("_threads", {})
         base = t.thread_id // WARP * WARP
         block_size = int(np.prod(manager._block_dim))
-        exited = {lane for lane in range(WARP) if (th := threads.get(base + lane)) is not None and th._started.is_set() and not th.is_alive()}
+        exited = {lane for lane in range(WARP) if _exited(threads.get(base + lane))}
         return sum(1 << lane for lane in range(WARP) if base + lane < block_size and lane not in exited)
 
     def lanemask_lt(self):
