@@ -13,7 +13,7 @@ from . import scoring
 from .gpu import GpuContext
 from .spec import PerformanceSpec
 from .testkit import Grading, assert_array_close, defer
-from .timing import Measurement, measure
+from .timing import Measurement, PinUnavailable, measure, pinned_to_one_core
 
 
 def _record(grading: Grading, decision: scoring.Decision, m: Measurement, cores: int, perf: PerformanceSpec) -> None:
@@ -37,25 +37,30 @@ def grade_cpu_speedup(
     inputs: Sequence[Any],
     reference: Callable[[Any], Any] | None = None,
 ) -> None:
-    """Time the staff serial baseline against the student's parallel code, with the machine's
-    capacity (and bandwidth, for memory-bound tasks) measured in the same rounds."""
+    """Time the staff serial baseline against the student's parallel code, and the same code on one
+    core, with the machine's capacity (and bandwidth, for memory-bound tasks) measured in the same
+    rounds; the speedup graded is the part from running in parallel (see `grader.scoring`)."""
     if min(cores, perf.max_cores) < 2:
         defer("only 1 usable core here, so no parallel speedup can show; graded on a multi-core machine")
     from .calibration import BandwidthProbe, ComputeProbe  # compiles the probes: only when timing
 
     bandwidth = BandwidthProbe() if perf.bound == "memory" else None
     task_bytes = perf.bytes_per_element * perf.size if perf.bytes_per_element else None
-    m = measure(
-        baseline,
-        candidate,
-        inputs,
-        _check,
-        probe=ComputeProbe(),
-        bandwidth=bandwidth,
-        reference=reference,
-        task_bytes=task_bytes,
-        decide=lambda m: scoring.clear_enough(perf, cores, m),
-    )
+    try:
+        m = measure(
+            baseline,
+            candidate,
+            inputs,
+            _check,
+            probe=ComputeProbe(),
+            bandwidth=bandwidth,
+            reference=reference,
+            task_bytes=task_bytes,
+            one_core=pinned_to_one_core,
+            decide=lambda m: scoring.clear_enough(perf, cores, m),
+        )
+    except PinUnavailable as exc:
+        defer(f"code cannot be confined to one core here ({exc}), so the parallel part of a speedup cannot be measured")
     _record(grading, scoring.decide_cpu(perf, cores, m), m, cores, perf)
 
 

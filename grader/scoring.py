@@ -13,6 +13,13 @@ The rule for a CPU part with c usable cores (capped at the spec's max_cores):
 - floor  = 1 + floor_efficiency·(c−1), fixed by the cores: a serial program never gets past it.
 - credit is linear in the median speedup between floor (0) and target (1).
 
+The speedup is the part that comes from running in parallel: per round min(C1/C, B/C), where C1
+is the candidate's own time confined to one core (see `grader.timing`). A serial program runs as
+fast on one core, so however fast its loop, it stays under the floor; code slower than the
+baseline's serial loop gets no more than its real speedup over it. Messages give both ratios. If a
+perfectly parallel probe still runs faster than serial when pinned to one core, the pin did not
+take here and the test is deferred.
+
 GPU parts use the spec's fixed target and floor (their speed has nothing to do with CPU cores).
 """
 
@@ -30,6 +37,7 @@ MIN_CAPACITY_SHARE = 0.4  # 1.4x on 2 cores, 2.2x on 4: below that, defer
 REFERENCE_SLACK = 1.2
 BACKGROUND_CPU_LIMIT = 0.3  # CPU of other threads per wall second, during baseline calls or between rounds
 CLEAR_WIDTH = 0.04  # an interval narrower than 4 % of the speedup settles a partial score
+PINNED_CAPACITY_LIMIT = 1.3  # the probe pinned to one core measured 0.95-1.05x of serial; unpinned ~1.9x
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,28 @@ class Decision:
 
 
 def _range(m: Measurement) -> str:
+    """The graded speedup with its interval and, where the candidate also ran on one core, where it comes from."""
     low, high = m.interval
-    return f"{m.speedup:.2f}× ({low:.2f}–{high:.2f})"
+    if m.self_speedup is None:
+        return f"{m.speedup:.2f}× ({low:.2f}–{high:.2f})"
+    return (
+        f"{m.speedup:.2f}× from parallelism ({low:.2f}–{high:.2f}; {m.baseline_speedup:.2f}× over the baseline, "
+        f"{m.single_core_speedup:.2f}× on one core)"
+    )
+
+
+def _why_low(m: Measurement, floor: float) -> str:
+    """Why a fast program earns little: its speed is serial speed, or its serial part is slow."""
+    if m.self_speedup is None or m.speedup > floor:
+        return ""
+    if m.baseline_speedup > floor and m.self_speedup <= floor:
+        return (
+            f"; your code is as fast on one core ({m.self_speedup:.2f}× from more cores): "
+            "only the speedup from running in parallel earns points"
+        )
+    if m.self_speedup > floor and m.baseline_speedup <= floor:
+        return f"; on one core your code takes {1 / m.single_core_speedup:.2f}× the baseline's time"  # type: ignore[operator]
+    return ""
 
 
 def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
@@ -86,6 +114,14 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
             0.0,
             f"your code kept using CPU after returning (its threads used {m.background_cpu:.0%} of a core "
             "while only the grader's code ran): stop every thread before returning",
+        )
+    if m.pinned_capacity is not None and m.pinned_capacity > PINNED_CAPACITY_LIMIT:
+        return Decision(
+            "deferred",
+            0.0,
+            f"this machine could not confine code to one core (the calibration kernel still ran "
+            f"{m.pinned_capacity:.2f}× faster than serial when pinned), so the parallel part of your "
+            f"speedup cannot be told apart here; rerun on another machine (you measured {_range(m)})",
         )
     capacity = min(m.capacity or 1.0, float(c))
     limit = "cores"
@@ -129,7 +165,7 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
         achieved = m.achieved_bandwidth()
         ceiling = m.bandwidth_ceiling
         bw = f"; {achieved / 1e9:.1f} GB/s = {achieved / ceiling:.0%} of the {ceiling / 1e9:.1f} GB/s ceiling"  # type: ignore[operator]
-    message = f"{_range(m)}, target {target:.2f}× (machine delivers {capacity:.2f}× on {c} cores){bw}"
+    message = f"{_range(m)}, target {target:.2f}× (machine delivers {capacity:.2f}× on {c} cores){bw}{_why_low(m, fixed.floor)}"
     return Decision("scored", credit, message, target=target, floor=fixed.floor, capacity=capacity)
 
 

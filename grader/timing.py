@@ -1,9 +1,11 @@
 """Speedup measurement that stays honest on a busy machine.
 
-One measurement = rounds of four timed calls, in an order that alternates from round to round:
-the staff serial baseline (B) and the student's candidate (C) on the same rotating input, and the
-staff compute probe serial (Ks) and parallel (Kp). Optionally the staff reference solution (R) on
-the same input (trusted grading) and the bandwidth probe (memory-bound tasks).
+One measurement = rounds of timed calls, in an order that alternates from round to round:
+the staff serial baseline (B) and the student's candidate (C) on the same rotating input, the
+same candidate confined to one core (C1, CPU parts: every thread of the process and of its child
+processes pinned to one CPU, numba's prange on one thread), and the staff compute probe serial (Ks)
+and parallel (Kp). Optionally the staff reference solution (R) on the same input (trusted grading)
+and the bandwidth probe (memory-bound tasks).
 
 - JIT compilation is excluded: every function is called once before any timing.
 - Every candidate output of a timed run is checked: a fast wrong or cached answer earns nothing.
@@ -14,8 +16,12 @@ the same input (trusted grading) and the bandwidth probe (memory-bound tasks).
   thrown off by a vCPU descheduled for 2 ms, a 60 ms one is not, and capacity must be measured on
   the same footing as the candidate (per-round capacity of a 14 ms probe ranged 0.7-2.4 next to a
   120 ms baseline on a 2-core VM; a matched probe stayed within 1.1-2.1).
-- The speedup is the median of the per-round ratios B/C; its interval is a bootstrap interval of
-  that median. The machine's capacity is the median of Ks/Kp over the same rounds: how much
+- The speedup graded is the part that comes from running in parallel: per round min(C1/C, B/C),
+  the candidate's speedup over itself on one core, capped by its speedup over the staff baseline
+  (code slower than the staff's serial loop earns no more than its real speedup). A serial
+  program, however well tuned, runs as fast on one core: C1/C stays near 1. Without C1 (GPU
+  parts) it is B/C. The speedup is the median of the per-round values; its interval is a
+  bootstrap interval of that median. The machine's capacity is the median of Ks/Kp over the same rounds: how much
   parallel speedup a perfectly parallel kernel gets *right now*.
 - Rounds continue until the decision is clear (`decide` says so) or the time budget is spent.
 - Guards against inflating the baseline: before the candidate has ever run, the baseline is timed
@@ -29,10 +35,13 @@ Clocks are bound when this module is imported, before any student code is.
 
 from __future__ import annotations
 
+import os
 import statistics
+import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ContextManager, Iterator, Sequence
 
 import numpy as np
 
@@ -47,7 +56,7 @@ TIME_BUDGET_S = 12.0
 PRE_ROUNDS = 3  # baseline timings taken before the candidate first runs
 IDLE_WINDOW_S = 0.01  # after each round the timing thread sleeps this long: any CPU used meanwhile is not ours
 IDLE_SETTLE_S = 0.005  # ...after first letting the runtime's own worker threads (OpenMP spin-waits) go idle
-SERIAL_STEPS = ("B", "Ks", "Ws")  # serial timings start after the same settle
+SERIAL_STEPS = ("B", "C1", "Ks", "Ws")  # serial timings start after the same settle
 PROBE_MAX_S = 0.25  # the compute probe is scaled to last as long as the baseline, up to this
 BASELINE_CLAMP = 1.25  # a baseline slower than this times its calibrated expectation is clamped
 BOOTSTRAP_RESAMPLES = 400
@@ -66,10 +75,23 @@ class Round:
     bandwidth_serial: float | None = None
     bandwidth_parallel: float | None = None
     baseline_clamped: bool = False
+    single_core: float | None = None  # the candidate confined to one core (C1)
+
+    @property
+    def baseline_speedup(self) -> float:
+        """B/C: over the staff serial baseline (a faster serial loop counts too)."""
+        return self.baseline / self.candidate
+
+    @property
+    def self_speedup(self) -> float | None:
+        """C1/C: over the candidate itself on one core (only running in parallel counts)."""
+        return None if self.single_core is None else self.single_core / self.candidate
 
     @property
     def speedup(self) -> float:
-        return self.baseline / self.candidate
+        """The graded ratio: min(C1/C, B/C), or B/C where the candidate was not timed on one core."""
+        own = self.self_speedup
+        return self.baseline_speedup if own is None else min(own, self.baseline_speedup)
 
     @property
     def capacity(self) -> float | None:
@@ -86,10 +108,30 @@ class Measurement:
     task_bytes: float | None = None  # bytes the task moves per call (memory-bound tasks)
     stop_reason: str = ""
     interval: tuple[float, float] = (0.0, 0.0)  # bootstrap interval of the median speedup
+    pinned_capacity: float | None = None  # Ks / Kp with Kp confined to one core: ~1 when the pin takes
 
     @property
     def speedup(self) -> float:
+        """Median of the per-round graded ratios (see `Round.speedup`)."""
         return statistics.median(r.speedup for r in self.rounds)
+
+    @property
+    def baseline_speedup(self) -> float:
+        """Median B/C: how much faster than the staff serial baseline, for whatever reason."""
+        return statistics.median(r.baseline_speedup for r in self.rounds)
+
+    @property
+    def self_speedup(self) -> float | None:
+        """Median C1/C: how much faster than itself on one core; None without single-core timings."""
+        values = [r.self_speedup for r in self.rounds]
+        return None if any(v is None for v in values) else statistics.median(values)  # type: ignore[type-var]
+
+    @property
+    def single_core_speedup(self) -> float | None:
+        """Median B/C1: the candidate on one core against the staff serial baseline (its serial speed)."""
+        if any(r.single_core is None for r in self.rounds):
+            return None
+        return statistics.median(r.baseline / r.single_core for r in self.rounds)  # type: ignore[operator]
 
     @property
     def capacity(self) -> float | None:
@@ -150,10 +192,17 @@ class Measurement:
             "efficiency": None if self.efficiency is None else round(self.efficiency, 3),
             "baseline_s": round(statistics.median(r.baseline for r in self.rounds), 6),
             "candidate_s": round(statistics.median(r.candidate for r in self.rounds), 6),
+            "baseline_speedup": round(self.baseline_speedup, 3),
             "baseline_clamped_rounds": sum(r.baseline_clamped for r in self.rounds),
             "background_cpu": round(self.background_cpu, 3),
             "stop": self.stop_reason,
         }
+        if self.self_speedup is not None:
+            out["self_speedup"] = round(self.self_speedup, 3)
+            out["single_core_speedup"] = round(self.single_core_speedup, 3)  # type: ignore[arg-type]
+            out["single_core_s"] = round(statistics.median(r.single_core for r in self.rounds), 6)  # type: ignore[type-var]
+        if self.pinned_capacity is not None:
+            out["pinned_capacity"] = round(self.pinned_capacity, 3)
         if self.reference_speedup is not None:
             out["reference_speedup"] = round(self.reference_speedup, 3)
         if self.bandwidth_ceiling is not None:
@@ -224,6 +273,94 @@ def _wall_of(fn: Callable[[], Any]) -> float:
     return _wall() - t0
 
 
+class PinUnavailable(RuntimeError):
+    """This process cannot confine its own threads to one CPU here."""
+
+
+def _tasks(pid: int | str) -> list[int]:
+    try:
+        return [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except (OSError, ValueError):
+        return []
+
+
+def _descendants() -> list[int]:
+    """Process ids of this process's children, grandchildren, ... (a process pool's workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [os.getpid()]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _all_tasks() -> list[int]:
+    """Every thread of this process and of its descendant processes."""
+    tids = _tasks("self")
+    for pid in _descendants():
+        tids += _tasks(pid)
+    return tids
+
+
+@contextmanager
+def pinned_to_one_core(which: int = 0) -> Iterator[int]:
+    """Run the block with this process confined to one CPU, whatever its style of parallelism.
+
+    Every thread of the process (numba's or OpenMP's worker pool, a student's thread pool) and of
+    its descendant processes (a process pool) is pinned to one CPU, the ``which``-th usable one
+    (modulo their count); threads and processes started inside the block inherit the pin, and
+    numba's ``prange`` runs on one thread (``set_num_threads(1)`` for the calling thread).
+    ``sched_setaffinity(0)`` alone would pin only the calling thread. Afterwards, also when the
+    block raises, every thread gets its own mask back, and threads started meanwhile get the
+    process's. Yields the CPU. Raises `PinUnavailable` if the calling thread cannot be pinned.
+    """
+    default = os.sched_getaffinity(0)
+    allowed = sorted(default)
+    cpu = allowed[which % len(allowed)]
+    me = _tasks("self")
+    saved: dict[int, set[int]] = {}
+    numba = sys.modules.get("numba")
+    threads = None
+    try:
+        for _ in range(4):  # a thread started while we pin inherits its creator's mask: look again
+            new = [tid for tid in _all_tasks() if tid not in saved]
+            if not new:
+                break
+            for tid in new:
+                try:
+                    saved[tid] = os.sched_getaffinity(tid)
+                    os.sched_setaffinity(tid, {cpu})
+                except ProcessLookupError:
+                    continue  # ended meanwhile
+                except OSError as exc:
+                    if tid in me:
+                        raise PinUnavailable(f"cannot pin thread {tid} to CPU {cpu}: {exc}") from None
+        if os.sched_getaffinity(0) != {cpu}:
+            raise PinUnavailable(f"the pin to CPU {cpu} did not take")
+        if numba is not None:
+            threads = numba.get_num_threads()
+            numba.set_num_threads(1)
+        yield cpu
+    finally:
+        if threads is not None:
+            numba.set_num_threads(threads)  # type: ignore[union-attr]
+        for tid in _all_tasks():
+            try:
+                os.sched_setaffinity(tid, saved.get(tid, default))
+            except OSError:
+                continue  # ended meanwhile
+
+
 def measure(
     baseline: Callable[[Any], Any],
     candidate: Callable[[Any], Any],
@@ -235,6 +372,7 @@ def measure(
     reference: Callable[[Any], Any] | None = None,
     task_bytes: float | None = None,
     decide: Callable[[Measurement], bool] = lambda m: False,
+    one_core: Callable[[int], ContextManager[Any]] | None = None,
     min_rounds: int = MIN_ROUNDS,
     max_rounds: int = MAX_ROUNDS,
     budget_s: float = TIME_BUDGET_S,
@@ -243,7 +381,10 @@ def measure(
 
     ``probe`` (CPU parallelism) and ``bandwidth`` (memory-bound tasks) provide ``serial()`` and
     ``parallel()``, and the probe optionally ``scale(factor)``; see `grader.calibration`. GPU measurements pass neither.
-    ``decide(measurement)`` returning True stops early once ``min_rounds`` are done.
+    ``one_core(round)`` (CPU parts: `pinned_to_one_core`) is a context in which the candidate is
+    also timed each round (C1), so that only its speedup from running in parallel is graded; with
+    a probe, its parallel half is timed inside it too before the rounds (``pinned_capacity``, ~1
+    when the pin takes). ``decide(measurement)`` returning True stops early once ``min_rounds`` are done.
     """
     if not inputs:
         raise ValueError("measure needs at least one input")
@@ -253,17 +394,32 @@ def measure(
     # when there is one (so a machine that changes speed moves both and nothing is clamped).
     before = [_timed(baseline, inputs[i % len(inputs)])[0] for i in range(PRE_ROUNDS)]
     baseline_before = statistics.median(before)
-    per_probe = []
+    per_probe: list[float] = []
+    pinned: list[float] = []
     if probe is not None:
         if hasattr(probe, "scale"):  # a probe as long as the baseline sees the same disturbances
             probe.scale(min(baseline_before, PROBE_MAX_S) / _wall_of(probe.serial))
         for i in range(PRE_ROUNDS):
             b = _timed(baseline, inputs[i % len(inputs)])[0]
-            per_probe.append(b / _wall_of(probe.serial))
+            ks = _wall_of(probe.serial)
+            per_probe.append(b / ks)
+            if one_core is not None:  # does the pin take? a perfectly parallel probe gains nothing in it
+                with one_core(i):
+                    pinned.append(ks / _wall_of(probe.parallel))
     baseline_per_probe = statistics.median(per_probe) if per_probe else None
+    pinned_capacity = statistics.median(pinned) if pinned else None
     candidate(inputs[0])
+    if one_core is not None:
+        with one_core(0):
+            candidate(inputs[0])  # whatever it compiles or starts on first use under the pin: not timed
     if reference is not None:
         reference(inputs[0])
+
+    def verify(out: Any, want: Any) -> None:
+        try:
+            check(out, want)
+        except AssertionError as exc:
+            raise WrongAnswerWhileTimed(f"wrong answer on a timed run: {exc}") from None
 
     rounds: list[Round] = []
     stop = "max rounds"
@@ -272,17 +428,36 @@ def measure(
         arg = fresh_input(inputs[len(rounds) % len(inputs)], rng)
         times: dict[str, float] = {}
         outputs: dict[str, Any] = {}
-        steps = ["B", "C"] + (["Ks", "Kp"] if probe else []) + (["R"] if reference else []) + (["Ws", "Wp"] if bandwidth else [])
+        steps = (
+            ["B", "C"]
+            + (["C1"] if one_core else [])
+            + (["Ks", "Kp"] if probe else [])
+            + (["R"] if reference else [])
+            + (["Ws", "Wp"] if bandwidth else [])
+        )
         if len(rounds) % 2:
             steps.reverse()
         cpu_b = 0.0
-        for step in steps:
+        unchecked: list[Any] = []  # candidate outputs from before the baseline ran this round
+        for index, step in enumerate(steps):
             if step in SERIAL_STEPS:
                 _sleep(IDLE_SETTLE_S)  # the last parallel step's spinning workers would slow it and count as "background"
             if step == "B":
                 times[step], cpu_b, outputs[step] = _timed(baseline, arg)
-            elif step == "C":
-                times[step], _, outputs[step] = _timed(candidate, arg)
+            elif step in ("C", "C1"):
+                if step == "C":
+                    times[step], _, out = _timed(candidate, arg)
+                else:
+                    with one_core(len(rounds)):  # type: ignore[misc]  # which CPU alternates between rounds
+                        times[step], _, out = _timed(candidate, arg)
+                # Every timed output is checked; one checked later is copied first, as the next
+                # candidate call may write into the same buffer.
+                if "B" in outputs:
+                    verify(out, outputs["B"])
+                elif isinstance(out, np.ndarray) and any(s in ("C", "C1") for s in steps[index + 1 :]):
+                    unchecked.append(out.copy())
+                else:
+                    unchecked.append(out)
             elif step == "R":
                 times[step], _, _ = _timed(reference, arg)  # type: ignore[arg-type]
             elif step == "Ks":
@@ -294,10 +469,8 @@ def measure(
             elif step == "Wp":
                 times[step] = _wall_of(bandwidth.parallel)  # type: ignore[union-attr]
         idle_cpu = _idle_cpu()
-        try:
-            check(outputs["C"], outputs["B"])
-        except AssertionError as exc:
-            raise WrongAnswerWhileTimed(f"wrong answer on a timed run: {exc}") from None
+        for out in unchecked:
+            verify(out, outputs["B"])
         expected = baseline_per_probe * times["Ks"] if baseline_per_probe is not None else baseline_before
         limit = BASELINE_CLAMP * expected
         rounds.append(
@@ -312,21 +485,25 @@ def measure(
                 bandwidth_serial=times.get("Ws"),
                 bandwidth_parallel=times.get("Wp"),
                 baseline_clamped=times["B"] > limit,
+                single_core=times.get("C1"),
             )
         )
         if len(rounds) >= min_rounds:
-            current = _with_interval(rounds, baseline_before, bandwidth, task_bytes, "")
+            current = _with_interval(rounds, baseline_before, bandwidth, task_bytes, "", pinned_capacity)
             if decide(current):
                 stop = "decision clear"
                 break
             if _wall() - started > budget_s:
                 stop = "time budget"
                 break
-    return _with_interval(rounds, baseline_before, bandwidth, task_bytes, stop)
+    return _with_interval(rounds, baseline_before, bandwidth, task_bytes, stop, pinned_capacity)
 
 
-def _with_interval(rounds: list[Round], before: float, bandwidth: Any, task_bytes: float | None, stop: str) -> Measurement:
+def _with_interval(
+    rounds: list[Round], before: float, bandwidth: Any, task_bytes: float | None, stop: str, pinned: float | None = None
+) -> Measurement:
     return Measurement(
+        pinned_capacity=pinned,
         rounds=tuple(rounds),
         baseline_before=before,
         bandwidth_bytes=getattr(bandwidth, "bytes", None),
