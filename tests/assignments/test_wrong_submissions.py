@@ -1,18 +1,28 @@
-"""Known-wrong submissions lose points on exactly the rubric line they break, and nowhere else.
+"""Known submissions prove the grader both ways: wrong ones lose points exactly where they are
+wrong, correct-but-different ones keep every point.
 
-Each file in tests/wrong/<assignment>/ is appended to that assignment's reference solution and
-declares what it breaks in a comment: `# breaks: task.part.kind`. The test grades it with the
-hidden tests and checks that line loses points while every other graded line keeps all of its.
+Each file in tests/wrong/<assignment>/ and tests/correct/<assignment>/ is appended to that
+assignment's reference solution (redefining only the functions it changes) and graded with the
+hidden tests under the strict simulator.
+
+- tests/wrong: the file declares what it breaks, `# breaks: task.part.kind`; that line must lose
+  points while every other graded line keeps all of its.
+- tests/correct: the file says how it differs, `# differs: ...`; every correctness line of every
+  part whose functions it redefines must keep all its points (the lines of parts it leaves alone
+  run the reference's own code, which `grader validate` already proves). A file that redefines a
+  shared helper or constant of the reference instead has every correctness line graded. Speed
+  lines are measured by `python tests/wrong/table.py --correct`, not here: CI time is short.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 import pytest
 
-from grader.course import Course
+from grader.course import Assignment, Course
 from grader.grading import grade_submission
 from grader.results import Status
 
@@ -20,12 +30,69 @@ from ..conftest import ROOT
 
 WRONG = ROOT / "tests" / "wrong"
 CASES = sorted(WRONG.glob("*/*.py"))
+CORRECT = ROOT / "tests" / "correct"
+CORRECT_CASES = sorted(CORRECT.glob("*/*.py"))
+
+# Correct submissions the strict simulator cannot grade yet, with the reason: marked xfail(strict),
+# so each must be taken off this list as soon as the simulator grades it right.
+SIMULATOR_GAPS: dict[str, str] = {}
+
+
+def case_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
 
 
 def breaks(path: Path) -> str:
     found = re.search(r"^# breaks: (\S+)$", path.read_text(), re.M)
     assert found, f"{path} does not say what it breaks (# breaks: task.part.kind)"
     return found.group(1)
+
+
+def differs(path: Path) -> str:
+    """The file's opening `# differs: ...` comment, as one line."""
+    text = path.read_text()
+    found = re.match(r"# differs: (.+(?:\n# (?!\S+:).+)*)", text)
+    assert found, f"{path} does not start with what it does differently (# differs: ...)"
+    return " ".join(line.removeprefix("# ").strip() for line in found.group(1).splitlines()).removeprefix("differs: ")
+
+
+def submission_folder(assignment: Assignment, path: Path, parent: Path) -> Path:
+    """A submission folder holding the reference solution with `path` appended to it."""
+    folder = parent / "sub"
+    folder.mkdir()
+    solution = (assignment.solution_dir / f"{assignment.spec.module}.py").read_text()
+    (folder / f"{assignment.spec.module}.py").write_text(solution + "\n\n" + path.read_text())
+    return folder
+
+
+def _top_level_names(source: str) -> set[str]:
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def touched_lines(assignment: Assignment, path: Path) -> list[str]:
+    """The correctness lines a correct-but-different file can change (see the module docstring)."""
+    spec = assignment.spec
+    solution = (assignment.solution_dir / f"{spec.module}.py").read_text()
+    defined = _top_level_names(path.read_text())
+    graded = {f for t in spec.tasks for p in t.parts.values() for f in p.functions}
+    if defined & (_top_level_names(solution) - graded):
+        return ["*.*.correctness"]  # a shared helper or constant of the reference changed
+    lines = [
+        f"{t.name}.{name.value}.correctness" for t in spec.tasks for name, p in t.parts.items() if defined & set(p.functions)
+    ]
+    assert lines, f"{path} redefines none of the graded functions ({', '.join(sorted(graded))})"
+    return lines
+
+
+def first_line(message: str | None) -> str:
+    return message.splitlines()[0][:200] if message else ""
 
 
 def lines_of(report) -> dict[str, tuple[float, float, set[Status]]]:
@@ -37,15 +104,12 @@ def lines_of(report) -> dict[str, tuple[float, float, set[Status]]]:
     return out
 
 
-@pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
+@pytest.mark.parametrize("path", CASES, ids=[case_id(p) for p in CASES])
 def test_wrong_submission_loses_points_only_where_it_is_wrong(path, tmp_path):
     assignment = Course(ROOT).resolve(path.parent.name)
     broken = breaks(path)
     task, part, kind = broken.split(".")
-    solution = (assignment.solution_dir / f"{assignment.spec.module}.py").read_text()
-    folder = tmp_path / "sub"
-    folder.mkdir()
-    (folder / f"{assignment.spec.module}.py").write_text(solution + "\n\n" + path.read_text())
+    folder = submission_folder(assignment, path, tmp_path)
     # Every correctness line (to prove the others keep their points), plus the broken line itself.
     select = ["*.*.correctness", broken]
     report = grade_submission(assignment, folder, hidden=True, gpu="cudasim", select=select)
@@ -57,3 +121,28 @@ def test_wrong_submission_loses_points_only_where_it_is_wrong(path, tmp_path):
     others = {k: v for k, v in lines.items() if k != broken and Status.deferred not in v[2]}
     lost = {k: f"{s:g}/{m:g}" for k, (s, m, _) in others.items() if s < m - 1e-9}
     assert not lost, f"{path.stem} also lost points on {lost}"
+
+
+def _correct_params():
+    for path in CORRECT_CASES:
+        gap = SIMULATOR_GAPS.get(case_id(path))
+        marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
+        yield pytest.param(path, id=case_id(path), marks=marks)
+
+
+@pytest.mark.parametrize("path", list(_correct_params()))
+def test_correct_submission_keeps_every_point(path, tmp_path):
+    assignment = Course(ROOT).resolve(path.parent.name)
+    differs(path)  # says what it does differently
+    select = touched_lines(assignment, path)
+    report = grade_submission(
+        assignment, submission_folder(assignment, path, tmp_path), hidden=True, gpu="cudasim", select=select
+    )
+    lines = lines_of(report)
+    assert lines, f"no test graded {select}"
+    short = [
+        f"{t.task}.{t.part}.{t.kind} {t.name}: {t.status.value} {t.score:g}/{t.max_score:g} {first_line(t.message)}"
+        for t in report.tests
+        if t.status is not Status.passed or t.score < t.max_score - 1e-9
+    ]
+    assert not short, f"{path.stem} lost points: {short}"
