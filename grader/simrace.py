@@ -148,7 +148,7 @@ class RaceDetector:
         )
         return (
             f"data race ({what}) on {name}{_fmt_index(new[8])} ({memory}) in kernel {self.kernel_name}: "
-            f"{_who(old)} {_verb(old)} it at line {old[9]}, {_who(new)} {_verb(new)} it at line {new[9]}, "
+            f"{_who(old)} {_verb(old)} at line {old[9]}, {_who(new)} {_verb(new)} at line {new[9]}, "
             f"{order}; use cuda.atomic.* or a barrier"
         )
 
@@ -192,7 +192,7 @@ def _who(a: Access) -> str:
 
 
 def _verb(a: Access) -> str:
-    return {READ: "read", WRITE: "wrote", ATOMIC: "updated atomically"}[a[5]]
+    return {READ: "read it", WRITE: "wrote it", ATOMIC: "updated it atomically"}[a[5]]
 
 
 def _fmt_index(index: Any) -> str:

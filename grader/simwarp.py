@@ -101,11 +101,12 @@ def _exchange(op: str, mask: int, value: Any, combine: Callable[[int, dict[int, 
         warp.cond.notify_all()
         while len(round_.values) < len(round_.expected):
             missing = sorted(round_.expected - round_.values.keys())
-            problem = _stuck(manager, warp_index, missing)
+            problem = _stuck(manager, warp_index, missing, t._race_epoch)
             if problem or time.monotonic() > deadline:
                 raise WarpError(
-                    f"cuda.{op} in warp {warp_index}: lane(s) {missing} named in the mask never arrived"
-                    f" ({problem or f'waited {WAIT_LIMIT_S:.0f} s'}); every lane in the mask must reach the same warp operation"
+                    f"lane {lane} of warp {warp_index} waits at cuda.{op} but "
+                    + (problem or f"lane(s) {missing} named in the mask did not arrive in {WAIT_LIMIT_S:.0f} s")
+                    + ": every lane in the mask must reach the same warp operation"
                 )
             warp.cond.wait(0.01)
         result = combine(lane, round_.values)
@@ -115,7 +116,8 @@ def _exchange(op: str, mask: int, value: Any, combine: Callable[[int, dict[int, 
     return result
 
 
-def _stuck(manager: Any, warp_index: int, missing: list[int]) -> str:
+def _stuck(manager: Any, warp_index: int, missing: list[int], epoch: int) -> str:
+    """Why a missing lane can never arrive, or "" while it still may."""
     threads = manager.__dict__.get("_threads", {})
     for lane in missing:
         t = threads.get(warp_index * WARP + lane)
@@ -123,7 +125,8 @@ def _stuck(manager: Any, warp_index: int, missing: list[int]) -> str:
             continue  # not started yet: it will come
         if not t.is_alive():
             return f"lane {lane} has exited"
-        if t.syncthreads_blocked:
+        # At a barrier in the same phase as us (not one that is just releasing it): it waits for us.
+        if t.syncthreads_blocked and t._race_epoch >= epoch:
             return f"lane {lane} waits at cuda.syncthreads()"
     return ""
 
