@@ -1,0 +1,27 @@
+# differs: matmul_cpu splits C into 2-D tiles (64 rows x 256 columns, one flattened prange index per
+# tile) instead of bands of whole rows; each tile accumulates its products in a private buffer.
+
+TI = 64
+TJ = 256
+
+
+@njit(parallel=True)
+def matmul_cpu(A, B):
+    n, k = A.shape
+    m = B.shape[1]
+    C = np.empty((n, m), dtype=np.float64)
+    down = (n + TI - 1) // TI
+    across = (m + TJ - 1) // TJ
+    for t in prange(down * across):
+        i0 = (t // across) * TI
+        j0 = (t % across) * TJ
+        i1 = min(i0 + TI, n)
+        j1 = min(j0 + TJ, m)
+        acc = np.zeros((i1 - i0, j1 - j0), dtype=np.float64)
+        for i in range(i0, i1):
+            for p in range(k):
+                a = A[i, p]
+                for j in range(j0, j1):
+                    acc[i - i0, j - j0] += a * B[p, j]
+        C[i0:i1, j0:j1] = acc
+    return C
