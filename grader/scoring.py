@@ -4,7 +4,7 @@ The rule for a CPU part with c usable cores (capped at the spec's max_cores):
 
 - capacity K: the speedup the staff's perfectly parallel probe gets in the same rounds (≤ c).
   For a memory-bound task K is further capped by bandwidth: the parallel bandwidth probe's bytes/s
-  divided by what the serial baseline already moves.
+  divided by what the serial baseline, or the candidate on one core where that is faster, already moves.
 - If K < 1 + MIN_CAPACITY_SHARE·(c−1), this machine cannot tell parallel code from serial code
   right now: the test is *deferred* (never failed), with the numbers in the message.
 - target = 1 + efficiency·(K−1); with the reference solution timed alongside (trusted grading),
@@ -126,7 +126,12 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
     capacity = min(m.capacity or 1.0, float(c))
     limit = "cores"
     if perf.bound == "memory" and m.bandwidth_ceiling and m.achieved_bandwidth("baseline"):
-        bw_room = m.bandwidth_ceiling / m.achieved_bandwidth("baseline")  # type: ignore[operator]
+        # Room for a parallel speedup: the ceiling over the faster serial rate, the baseline's or
+        # the candidate's own on one core (min(C1/C, B/C) can exceed neither ratio).
+        serial_bw, whose = m.achieved_bandwidth("baseline"), "the serial baseline"
+        if m.self_speedup is not None and m.achieved_bandwidth("single_core") > serial_bw:  # type: ignore[operator]
+            serial_bw, whose = m.achieved_bandwidth("single_core"), "your code on one core"
+        bw_room = m.bandwidth_ceiling / serial_bw  # type: ignore[operator]
         if bw_room < capacity:
             capacity, limit = bw_room, "bandwidth"
     fixed = core_target(perf, c)
@@ -134,7 +139,7 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
     if c < 2 or capacity < need:
         if limit == "bandwidth":
             why = (
-                f"memory-bound: the serial baseline already moves {m.achieved_bandwidth('baseline') / 1e9:.1f} GB/s "
+                f"memory-bound: {whose} already moves {serial_bw / 1e9:.1f} GB/s "  # type: ignore[operator]
                 f"of the {m.bandwidth_ceiling / 1e9:.1f} GB/s this machine delivers"  # type: ignore[operator]
             )
         elif c < 2:

@@ -102,6 +102,35 @@ def test_parallel_serial_fraction_earns_only_its_parallel_part():
     assert d.credit == 0.0
 
 
+def test_memory_bound_room_counts_from_the_faster_serial_rate():
+    """A loop that moves more bytes per second on one core than the baseline has less room to
+    grow in parallel: the bandwidth cap on the target counts from its rate, and says so."""
+    perf = PerformanceSpec(points=3, size=10, bound="memory", bytes_per_element=24, efficiency=0.6, floor_efficiency=0.15)
+    rows = tuple(
+        Round(
+            baseline=1.0,
+            candidate=0.5,
+            single_core=0.8,
+            baseline_cpu=0.0,
+            probe_serial=1.95,
+            probe_parallel=1.0,
+            bandwidth_parallel=1.0,
+        )
+        for _ in range(3)
+    )
+    # ceiling 40 GB/s; the baseline moves 24 GB/s (room 1.67x), the candidate on one core 30 GB/s (room 1.33x)
+    m = Measurement(
+        rounds=rows, baseline_before=1.0, bandwidth_bytes=40e9, task_bytes=24e9, interval=(1.6, 1.6), pinned_capacity=1.0
+    )
+    d = decide_cpu(perf, 2, m)
+    assert d.verdict == "deferred" and "your code on one core already moves 30.0 GB/s of the 40.0 GB/s" in d.message
+    faster = Measurement(
+        rounds=rows, baseline_before=1.0, bandwidth_bytes=60e9, task_bytes=24e9, interval=(1.6, 1.6), pinned_capacity=1.0
+    )
+    d = decide_cpu(perf, 2, faster)  # room 2x from the candidate's 30 GB/s: capped by the cores' 1.95
+    assert d.verdict == "scored" and d.capacity == pytest.approx(1.95)
+
+
 def test_a_pin_that_does_not_take_defers():
     d = decide_cpu(PERF, 2, measurement([(1.9, 1.0)], pinned=1.8))
     assert d.verdict == "deferred" and "could not confine code to one core" in d.message
