@@ -1,0 +1,107 @@
+"""Does the same submission get the same verdict every time? Grade known submissions N times.
+
+    python benchmarks/verdict_stability.py tests/wrong/a2_races/racy_histogram_cpu.py [...] \
+        [--runs 20] [--busy]
+
+Each file (a known-wrong one from tests/wrong/, or a correct-but-different one from
+tests/correct/) is appended to its assignment's reference solution and graded N times with the
+hidden tests under the strict simulator, on the rubric line it names (`# breaks: task.part.kind`)
+or, for a file without one, on every correctness line. With `--busy` a spinning process holds
+one core for the whole run: the condition under which a race used to hide (threads taking turns).
+
+One row per file: how many gradings lost points on the line (wrong files must lose them in every
+grading), the points of each grading, and the seconds per grading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import multiprocessing
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grader.course import Course  # noqa: E402
+from grader.grading import grade_submission  # noqa: E402
+
+
+def _spin() -> None:
+    with contextlib.suppress(OSError):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    while True:
+        pass
+
+
+@contextlib.contextmanager
+def one_core_busy(enabled: bool):
+    if not enabled:
+        yield
+        return
+    spinner = multiprocessing.get_context("fork").Process(target=_spin, daemon=True)
+    spinner.start()
+    try:
+        yield
+    finally:
+        spinner.terminate()
+        spinner.join()
+
+
+def line_of(path: Path) -> str | None:
+    found = re.search(r"^# breaks: (\S+)$", path.read_text(), re.M)
+    return found.group(1) if found else None
+
+
+def grade_once(course: Course, path: Path) -> tuple[float, float, float]:
+    """(points on the line, its maximum, seconds) for one grading of ``path``."""
+    a = course.resolve(path.parent.name)
+    line = line_of(path)
+    select = [line] if line else ["*.*.correctness"]
+    solution = (a.solution_dir / f"{a.spec.module}.py").read_text()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "sub"
+        folder.mkdir()
+        (folder / f"{a.spec.module}.py").write_text(solution + "\n\n" + path.read_text())
+        t0 = time.perf_counter()
+        report = grade_submission(a, folder, hidden=True, gpu="cudasim", select=select)
+        seconds = time.perf_counter() - t0
+    return sum(t.score for t in report.tests), sum(t.max_score for t in report.tests), seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("files", nargs="+", type=Path, help="known-wrong or correct-but-different submission files")
+    parser.add_argument("--runs", type=int, default=20, help="gradings per file (default 20)")
+    parser.add_argument("--busy", action="store_true", help="keep one core busy with a spinning process meanwhile")
+    args = parser.parse_args()
+    missing = [str(p) for p in args.files if not p.is_file()]
+    if missing:
+        parser.error(f"no such file: {', '.join(missing)}")
+    course = Course(ROOT)
+    condition = "one core busy" if args.busy else "idle"
+    print(f"load average before: {os.getloadavg()[0]:.2f}; condition: {condition}; runs: {args.runs}\n")
+    print("| submission | line | condition | gradings losing points | points per grading | s per grading |")
+    print("|---|---|---|---|---|---|", flush=True)
+    with one_core_busy(args.busy):
+        for path in args.files:
+            results = [grade_once(course, path.resolve()) for _ in range(args.runs)]
+            lost = sum(got < top - 1e-9 for got, top, _ in results)
+            points = " ".join(f"{got:g}" for got, _, _ in results)
+            top = results[0][1]
+            seconds = sum(s for _, _, s in results) / len(results)
+            label = f"{path.parent.name}/{path.stem}"
+            line = line_of(path) or "*.*.correctness"
+            print(f"| {label} | {line} | {condition} | {lost}/{args.runs} | {points} (of {top:g}) | {seconds:.1f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
