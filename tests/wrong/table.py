@@ -1,10 +1,16 @@
-"""Grade every known-wrong submission and print submission -> broken line -> points lost, for the docs.
+"""Grade the known submissions and print the tables of tests/wrong/README.md and tests/correct/README.md.
 
-    python tests/wrong/table.py [ASSIGNMENT ...] [--match TEXT]
+    python tests/wrong/table.py [ASSIGNMENT ...] [--match TEXT]             # known-wrong
+    python tests/wrong/table.py --correct [ASSIGNMENT ...] [--match TEXT]   # correct-but-different
 
-Each file in tests/wrong/<assignment>/ is appended to the reference solution (as
-tests/assignments/test_wrong_submissions.py does) and graded with the hidden tests: every
-correctness line plus the line it declares it breaks.
+Each file is appended to the reference solution (as tests/assignments/test_wrong_submissions.py
+does) and graded with the hidden tests under the strict simulator.
+
+- known-wrong (tests/wrong/<assignment>/): every correctness line plus the line the file declares it
+  breaks; one row per file: submission -> broken line -> points lost.
+- correct-but-different (tests/correct/<assignment>/): every correctness line plus the speed lines
+  of the parts the file changes (a speed line it cannot change runs the reference's own code); one
+  table per assignment, a column per rubric line, "—" for a speed line not measured.
 """
 
 from __future__ import annotations
@@ -15,34 +21,30 @@ import sys
 import tempfile
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
 from grader.course import Course
 from grader.grading import grade_submission
+from grader.results import Status
+from tests.assignments.test_wrong_submissions import (
+    breaks,
+    differs,
+    first_line,
+    lines_of,
+    submission_folder,
+    touched_lines,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("assignments", nargs="*", help="assignment folders, e.g. a2_races (default: all)")
-    parser.add_argument("--match", default="", help="only submissions whose file name contains this")
-    args = parser.parse_args()
-    paths = sorted((ROOT / "tests" / "wrong").glob("*/*.py"))
-    unknown = set(args.assignments) - {p.parent.name for p in paths}
-    if unknown:
-        parser.error(f"no known-wrong submissions for {', '.join(sorted(unknown))} (folders of tests/wrong/)")
-    course = Course(ROOT)
+def wrong_table(course: Course, paths: list[Path]) -> None:
     print("| submission | breaks | points on that line | other lines | how it shows |\n|---|---|---|---|---|")
     for path in paths:
-        if (args.assignments and path.parent.name not in args.assignments) or args.match not in path.stem:
-            continue
         a = course.resolve(path.parent.name)
-        broken = re.search(r"^# breaks: (\S+)$", path.read_text(), re.M).group(1)
+        broken = breaks(path)
         with tempfile.TemporaryDirectory() as tmp:
-            sub = Path(tmp) / "sub"
-            sub.mkdir()
-            solution = (a.solution_dir / f"{a.spec.module}.py").read_text()
-            (sub / f"{a.spec.module}.py").write_text(solution + "\n\n" + path.read_text())
-            report = grade_submission(a, sub, hidden=True, gpu="cudasim", select=["*.*.correctness", broken])
+            folder = submission_folder(a, path, Path(tmp))
+            report = grade_submission(a, folder, hidden=True, gpu="cudasim", select=["*.*.correctness", broken])
         line = [t for t in report.tests if f"{t.task}.{t.part}.{t.kind}" == broken]
         others = [t for t in report.tests if f"{t.task}.{t.part}.{t.kind}" != broken]
         got, top = sum(t.score for t in line), sum(t.max_score for t in line)
@@ -50,6 +52,57 @@ def main() -> int:
         bad = next((t for t in line if t.score < t.max_score), None)
         how = (bad.message.splitlines()[0][:90] if bad and bad.message else bad.status.value) if bad else "—"
         print(f"| {path.parent.name}/{path.stem} | {broken} | {got:g}/{top:g} | {o_got:g}/{o_top:g} | {how} |", flush=True)
+
+
+def _cell(tests) -> str:
+    """One rubric line of one submission: points, and for a speed line how it was judged."""
+    got, top = sum(t.score for t in tests), sum(t.max_score for t in tests)
+    statuses = {t.status for t in tests}
+    if statuses == {Status.passed}:
+        return f"{got:g}/{top:g}"
+    if statuses == {Status.deferred}:
+        return f"–/{top:g} deferred"
+    worst = next(t for t in tests if t.status is not Status.passed)
+    speed = re.match(r"[\d.]+×", worst.message or "")
+    return f"{got:g}/{top:g} {worst.status.value}" + (f" {speed.group(0)}" if speed else f": {first_line(worst.message)[:80]}")
+
+
+def correct_table(course: Course, paths: list[Path]) -> None:
+    for ident in sorted({p.parent.name for p in paths}):
+        a = course.resolve(ident)
+        columns = [".".join(key) for key in a.spec.buckets()]
+        print(f"\n**{ident}**\n")
+        print("| submission | differs | " + " | ".join(columns) + " | total |")
+        print("|---|---|" + "---|" * len(columns) + "---|", flush=True)
+        for path in (p for p in paths if p.parent.name == ident):
+            speed = [line.replace(".correctness", ".performance") for line in touched_lines(a, path)]
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = submission_folder(a, path, Path(tmp))
+                report = grade_submission(a, folder, hidden=True, gpu="cudasim", select=["*.*.correctness", *speed])
+            by_line: dict[str, list] = {}
+            for t in report.tests:
+                by_line.setdefault(f"{t.task}.{t.part}.{t.kind}", []).append(t)
+            cells = [_cell(by_line[c]) if c in by_line else "—" for c in columns]
+            lines = lines_of(report)
+            judged = [(s, m) for s, m, st in lines.values() if Status.deferred not in st]
+            later = sum(m for _, m, st in lines.values() if Status.deferred in st)
+            total = f"{sum(s for s, _ in judged):g}/{sum(m for _, m in judged):g}" + (f" (+{later:g} deferred)" if later else "")
+            print(f"| {path.stem} | {differs(path)} | " + " | ".join(cells) + f" | {total} |", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("assignments", nargs="*", help="assignment folders, e.g. a2_races (default: all)")
+    parser.add_argument("--match", default="", help="only submissions whose file name contains this")
+    parser.add_argument("--correct", action="store_true", help="grade tests/correct instead of tests/wrong")
+    args = parser.parse_args()
+    folder = ROOT / "tests" / ("correct" if args.correct else "wrong")
+    paths = sorted(folder.glob("*/*.py"))
+    unknown = set(args.assignments) - {p.parent.name for p in paths}
+    if unknown:
+        parser.error(f"no submissions for {', '.join(sorted(unknown))} in {folder.relative_to(ROOT)}/")
+    paths = [p for p in paths if (not args.assignments or p.parent.name in args.assignments) and args.match in p.stem]
+    (correct_table if args.correct else wrong_table)(Course(ROOT), paths)
     return 0
 
 
