@@ -100,6 +100,8 @@ def _exchange(op: str, mask: int, value: Any, combine: Callable[[int, dict[int, 
         round_.values[lane] = value
         warp.cond.notify_all()
         while len(round_.values) < len(round_.expected):
+            if t.abort:  # another thread failed: the launch is over
+                raise RuntimeError("abort flag set during a warp operation")
             missing = sorted(round_.expected - round_.values.keys())
             problem = _stuck(manager, warp_index, missing, t._race_epoch)
             if problem or time.monotonic() > deadline:
@@ -123,6 +125,8 @@ def _stuck(manager: Any, warp_index: int, missing: list[int], epoch: int) -> str
         t = threads.get(warp_index * WARP + lane)
         if t is None or not t._started.is_set():
             continue  # not started yet: it will come
+        if t.exception:
+            continue  # it failed: the simulator reports that failure and aborts us
         if not t.is_alive():
             return f"lane {lane} has exited"
         # At a barrier in the same phase as us (not one that is just releasing it): it waits for us.
