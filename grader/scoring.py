@@ -16,9 +16,9 @@ The rule for a CPU part with c usable cores (capped at the spec's max_cores):
 The speedup is the part that comes from running in parallel: per round min(C1/C, B/C), where C1
 is the candidate's own time confined to one core (see `grader.timing`). A serial program runs as
 fast on one core, so however fast its loop, it stays under the floor; code slower than the
-baseline's serial loop gets no more than its real speedup over it. Messages give both ratios. If a
-perfectly parallel probe still runs faster than serial when pinned to one core, the pin did not
-take here and the test is deferred.
+baseline's serial loop gets no more than its real speedup over it. Messages give both ratios. If
+the process used more than one core's worth of CPU while pinned (the parallel probe before the
+rounds, or the candidate's one-core calls), the pin did not hold here and the test is deferred.
 
 GPU parts use the spec's fixed target and floor (their speed has nothing to do with CPU cores).
 """
@@ -37,7 +37,7 @@ MIN_CAPACITY_SHARE = 0.4  # 1.4x on 2 cores, 2.2x on 4: below that, defer
 REFERENCE_SLACK = 1.2
 BACKGROUND_CPU_LIMIT = 0.3  # CPU of other threads per wall second, during baseline calls or between rounds
 CLEAR_WIDTH = 0.04  # an interval narrower than 4 % of the speedup settles a partial score
-PINNED_CAPACITY_LIMIT = 1.3  # the probe pinned to one core measured 0.95-1.05x of serial; unpinned ~1.9x
+PINNED_CORES_LIMIT = 1.2  # CPU per wall second while pinned: <= 1.0 when the pin holds (any load), ~1.9 unpinned
 
 
 @dataclass(frozen=True)
@@ -115,13 +115,13 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
             f"your code kept using CPU after returning (its threads used {m.background_cpu:.0%} of a core "
             "while only the grader's code ran): stop every thread before returning",
         )
-    if m.pinned_capacity is not None and m.pinned_capacity > PINNED_CAPACITY_LIMIT:
+    if m.pinned_cores is not None and m.pinned_cores > PINNED_CORES_LIMIT:
         return Decision(
             "deferred",
             0.0,
-            f"this machine could not confine code to one core (the calibration kernel still ran "
-            f"{m.pinned_capacity:.2f}× faster than serial when pinned), so the parallel part of your "
-            f"speedup cannot be told apart here; rerun on another machine (you measured {_range(m)})",
+            f"this machine could not confine code to one core (pinned to one, the process still used "
+            f"{m.pinned_cores:.2f} cores' worth of CPU), so the parallel part of your speedup cannot "
+            f"be told apart here; rerun on another machine (you measured {_range(m)})",
         )
     capacity = min(m.capacity or 1.0, float(c))
     limit = "cores"

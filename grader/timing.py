@@ -76,6 +76,7 @@ class Round:
     bandwidth_parallel: float | None = None
     baseline_clamped: bool = False
     single_core: float | None = None  # the candidate confined to one core (C1)
+    single_core_cpu: float | None = None  # process CPU seconds per wall second during C1: <= 1 when the pin holds
 
     @property
     def baseline_speedup(self) -> float:
@@ -108,7 +109,7 @@ class Measurement:
     task_bytes: float | None = None  # bytes the task moves per call (memory-bound tasks)
     stop_reason: str = ""
     interval: tuple[float, float] = (0.0, 0.0)  # bootstrap interval of the median speedup
-    pinned_capacity: float | None = None  # Ks / Kp with Kp confined to one core: ~1 when the pin takes
+    pinned_cpu: float | None = None  # cores' worth of CPU the parallel probe used pinned to one core: <= 1 when the pin takes
 
     @property
     def speedup(self) -> float:
@@ -125,6 +126,15 @@ class Measurement:
         """Median C1/C: how much faster than itself on one core; None without single-core timings."""
         values = [r.self_speedup for r in self.rounds]
         return None if any(v is None for v in values) else statistics.median(values)  # type: ignore[type-var]
+
+    @property
+    def pinned_cores(self) -> float | None:
+        """Cores' worth of CPU the process used while pinned: the probe's parallel half before the
+        rounds, or the candidate's C1 calls (their median), whichever is more. At most 1 when the
+        pin holds, whatever the machine's load; ~2 on an idle 2-core machine when it does not."""
+        c1 = [r.single_core_cpu for r in self.rounds if r.single_core_cpu is not None]
+        values = ([self.pinned_cpu] if self.pinned_cpu is not None else []) + ([statistics.median(c1)] if c1 else [])
+        return max(values) if values else None
 
     @property
     def single_core_speedup(self) -> float | None:
@@ -201,8 +211,8 @@ class Measurement:
             out["self_speedup"] = round(self.self_speedup, 3)
             out["single_core_speedup"] = round(self.single_core_speedup, 3)  # type: ignore[arg-type]
             out["single_core_s"] = round(statistics.median(r.single_core for r in self.rounds), 6)  # type: ignore[type-var]
-        if self.pinned_capacity is not None:
-            out["pinned_capacity"] = round(self.pinned_capacity, 3)
+        if self.pinned_cores is not None:
+            out["pinned_cores"] = round(self.pinned_cores, 3)
         if self.reference_speedup is not None:
             out["reference_speedup"] = round(self.reference_speedup, 3)
         if self.bandwidth_ceiling is not None:
@@ -383,8 +393,9 @@ def measure(
     ``parallel()``, and the probe optionally ``scale(factor)``; see `grader.calibration`. GPU measurements pass neither.
     ``one_core(round)`` (CPU parts: `pinned_to_one_core`) is a context in which the candidate is
     also timed each round (C1), so that only its speedup from running in parallel is graded; with
-    a probe, its parallel half is timed inside it too before the rounds (``pinned_capacity``, ~1
-    when the pin takes). ``decide(measurement)`` returning True stops early once ``min_rounds`` are done.
+    a probe, its parallel half runs inside it too before the rounds; the CPU the process uses per
+    wall second in both says whether the pin holds (``pinned_cores``: at most 1 when it does).
+    ``decide(measurement)`` returning True stops early once ``min_rounds`` are done.
     """
     if not inputs:
         raise ValueError("measure needs at least one input")
@@ -405,9 +416,11 @@ def measure(
             per_probe.append(b / ks)
             if one_core is not None:  # does the pin take? a perfectly parallel probe gains nothing in it
                 with one_core(i):
-                    pinned.append(ks / _wall_of(probe.parallel))
+                    c0 = _cpu()
+                    wall = _wall_of(probe.parallel)
+                    pinned.append((_cpu() - c0) / wall)
     baseline_per_probe = statistics.median(per_probe) if per_probe else None
-    pinned_capacity = statistics.median(pinned) if pinned else None
+    pinned_cpu = statistics.median(pinned) if pinned else None
     candidate(inputs[0])
     if one_core is not None:
         with one_core(0):
@@ -439,6 +452,7 @@ def measure(
             steps.reverse()
         cpu_b = 0.0
         unchecked: list[Any] = []  # candidate outputs from before the baseline ran this round
+        c1_cpu = 0.0
         for index, step in enumerate(steps):
             if step in SERIAL_STEPS:
                 _sleep(IDLE_SETTLE_S)  # the last parallel step's spinning workers would slow it and count as "background"
@@ -449,7 +463,9 @@ def measure(
                     times[step], _, out = _timed(candidate, arg)
                 else:
                     with one_core(len(rounds)):  # type: ignore[misc]  # which CPU alternates between rounds
+                        c0 = _cpu()
                         times[step], _, out = _timed(candidate, arg)
+                        c1_cpu = (_cpu() - c0) / times[step]
                 # Every timed output is checked; one checked later is copied first, as the next
                 # candidate call may write into the same buffer.
                 if "B" in outputs:
@@ -486,24 +502,25 @@ def measure(
                 bandwidth_parallel=times.get("Wp"),
                 baseline_clamped=times["B"] > limit,
                 single_core=times.get("C1"),
+                single_core_cpu=c1_cpu if "C1" in times else None,
             )
         )
         if len(rounds) >= min_rounds:
-            current = _with_interval(rounds, baseline_before, bandwidth, task_bytes, "", pinned_capacity)
+            current = _with_interval(rounds, baseline_before, bandwidth, task_bytes, "", pinned_cpu)
             if decide(current):
                 stop = "decision clear"
                 break
             if _wall() - started > budget_s:
                 stop = "time budget"
                 break
-    return _with_interval(rounds, baseline_before, bandwidth, task_bytes, stop, pinned_capacity)
+    return _with_interval(rounds, baseline_before, bandwidth, task_bytes, stop, pinned_cpu)
 
 
 def _with_interval(
     rounds: list[Round], before: float, bandwidth: Any, task_bytes: float | None, stop: str, pinned: float | None = None
 ) -> Measurement:
     return Measurement(
-        pinned_capacity=pinned,
+        pinned_cpu=pinned,
         rounds=tuple(rounds),
         baseline_before=before,
         bandwidth_bytes=getattr(bandwidth, "bytes", None),

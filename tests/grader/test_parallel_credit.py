@@ -60,7 +60,7 @@ def measurement(rounds, capacity=1.95, pinned=1.0):
         for b, own in rounds
     )
     return Measurement(
-        rounds=rows, baseline_before=1.0, interval=bootstrap_interval([r.speedup for r in rows]), pinned_capacity=pinned
+        rounds=rows, baseline_before=1.0, interval=bootstrap_interval([r.speedup for r in rows]), pinned_cpu=pinned
     )
 
 
@@ -72,7 +72,7 @@ def test_measurement_reports_both_ratios_and_grades_their_minimum():
     assert m.single_core_speedup == pytest.approx(1.9 / 1.82, rel=0.02)
     metrics = m.metrics()
     assert metrics["speedup"] == pytest.approx(1.82) and metrics["baseline_speedup"] == pytest.approx(1.9)
-    assert metrics["self_speedup"] == pytest.approx(1.82) and metrics["pinned_capacity"] == 1.0
+    assert metrics["self_speedup"] == pytest.approx(1.82) and metrics["pinned_cores"] == 1.0
 
 
 @pytest.mark.parametrize("serial_speed", [1.17, 1.38, 1.56, 6.3])
@@ -119,21 +119,28 @@ def test_memory_bound_room_counts_from_the_faster_serial_rate():
         for _ in range(3)
     )
     # ceiling 40 GB/s; the baseline moves 24 GB/s (room 1.67x), the candidate on one core 30 GB/s (room 1.33x)
-    m = Measurement(
-        rounds=rows, baseline_before=1.0, bandwidth_bytes=40e9, task_bytes=24e9, interval=(1.6, 1.6), pinned_capacity=1.0
-    )
+    m = Measurement(rounds=rows, baseline_before=1.0, bandwidth_bytes=40e9, task_bytes=24e9, interval=(1.6, 1.6), pinned_cpu=1.0)
     d = decide_cpu(perf, 2, m)
     assert d.verdict == "deferred" and "your code on one core already moves 30.0 GB/s of the 40.0 GB/s" in d.message
     faster = Measurement(
-        rounds=rows, baseline_before=1.0, bandwidth_bytes=60e9, task_bytes=24e9, interval=(1.6, 1.6), pinned_capacity=1.0
+        rounds=rows, baseline_before=1.0, bandwidth_bytes=60e9, task_bytes=24e9, interval=(1.6, 1.6), pinned_cpu=1.0
     )
     d = decide_cpu(perf, 2, faster)  # room 2x from the candidate's 30 GB/s: capped by the cores' 1.95
     assert d.verdict == "scored" and d.capacity == pytest.approx(1.95)
 
 
-def test_a_pin_that_does_not_take_defers():
+def test_a_pin_that_does_not_hold_defers():
     d = decide_cpu(PERF, 2, measurement([(1.9, 1.0)], pinned=1.8))
     assert d.verdict == "deferred" and "could not confine code to one core" in d.message
+    rows = (
+        Round(
+            baseline=1.0, candidate=0.5, single_core=0.6, single_core_cpu=1.9, baseline_cpu=0.0, probe_serial=2, probe_parallel=1
+        ),
+    )
+    m = Measurement(rounds=rows, baseline_before=1.0, interval=(1.2, 1.2), pinned_cpu=0.99)
+    assert m.pinned_cores == pytest.approx(1.9), "the candidate's own one-core calls count too"
+    assert decide_cpu(PERF, 2, m).verdict == "deferred"
+    assert decide_cpu(PERF, 2, measurement([(1.9, 1.8)], pinned=1.0)).verdict == "scored"
 
 
 # ------------------------------------------------------- end to end with controlled workloads
@@ -189,7 +196,8 @@ def test_measure_times_the_candidate_on_one_core_every_round():
     m, _ = _grade(machine, _sleeper(lambda: 0.02 if machine.pinned else 0.011))
     assert all(r.single_core is not None for r in m.rounds)
     assert 1.6 < m.self_speedup < 2.0 and 1.6 < m.baseline_speedup < 2.0
-    assert m.pinned_capacity == pytest.approx(1.0, abs=0.2), "the probe's parallel half ran pinned before the rounds"
+    assert m.pinned_cpu is not None and m.pinned_cores < 0.2, "sleeping uses no CPU, pinned or not"
+    assert all(r.single_core_cpu is not None for r in m.rounds)
     assert set(range(len(m.rounds))) <= set(machine.pins), "each round names its CPU (they alternate)"
 
 
