@@ -15,6 +15,8 @@ values, and `x[i - 1]` at `i = 0` silently reads the last element. `strict_simul
   thread of this block wrote, or leaving an output element unwritten, shows up as a wrong answer;
 - warps: shuffles, votes, `syncwarp`, `activemask` and `lanemask_lt` work with the semantics of a
   32-lane warp (`grader.simwarp`);
+- streams: a `copy_to_host` on a stream lands only when the program synchronizes, so results read
+  too early are poison, as they would be undefined on a GPU (`grader.simstream`);
 - negative indices into device and shared arrays raise `IndexError` (on a GPU they read outside
   the array); indices past the end already raise in the simulator.
 
@@ -33,7 +35,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import simrace, simwarp
+from . import simrace, simstream, simwarp
 
 POLL_S = 2e-4  # how often a simulated block's manager looks at its threads
 _sleep = time.sleep  # bound before any student code runs
@@ -143,6 +145,7 @@ def install() -> list[tuple[Any, str]]:
             _depth += 1  # nested strict_simulator() blocks leave it in place
     checks = [(simrace.RaceDetector, name) for name in ("record", "_check", "_store")]
     checks += [(simrace, name) for name in ("active", "element_address")] + [(simwarp, "_exchange")]
+    checks += [(simstream, name) for name in ("is_async", "enqueue", "flush", "flush_all", "before_launch")]
     return [(owner, name) for owner, name, _ in _installed] + checks
 
 
@@ -273,6 +276,7 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
     def recorded_call(self, *args):
         if self._device or sim_kernel._kernel_context:
             return call(self, *args)
+        simstream.before_launch(self)
         simrace.begin_launch(self.fn)
         try:
             return call(self, *args)
@@ -287,6 +291,8 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
 
     import numba.cuda
     from numba.cuda import simulator as sim_api
+
+    simstream.install(patch, sim_api, devicearray, sim_kernel)  # copies on a stream land at synchronization
 
     for name in ("device_array", "device_array_like", "pinned_array", "pinned_array_like", "mapped_array", "managed_array"):
         original = getattr(devicearray, name, None)

@@ -135,6 +135,30 @@ KERNELS = textwrap.dedent(
         else:
             out[t] = cuda.shfl_down_sync(0xFFFFFFFF, 1.0, 1)
 
+    @cuda.jit
+    def double(x):
+        i = cuda.grid(1)
+        if i < x.size:
+            x[i] *= 2.0
+
+    def streamed(how):
+        s = cuda.stream()
+        d = cuda.to_device(np.arange(4.0), stream=s)
+        double[1, 4, s](d)
+        host = cuda.pinned_array(4, np.float64)
+        if how == "auto":
+            with s.auto_synchronize():
+                d.copy_to_host(host, stream=s)
+        else:
+            d.copy_to_host(host, stream=s)
+        if how == "stream":
+            s.synchronize()
+        elif how == "device":
+            cuda.synchronize()
+        elif how == "default stream copy":
+            cuda.to_device(np.zeros(1)).copy_to_host()  # legacy default stream: waits for s
+        print(json.dumps({"case": "stream " + how, "raised": None, "result": host.tolist()}))
+
     def launch(name, kernel, config, *args):
         try:
             kernel[config](*args)
@@ -157,6 +181,8 @@ KERNELS = textwrap.dedent(
         launch("intrinsics", intrinsics, (1, 48), np.zeros((48, 11)))
         launch("divergent_ops", divergent_ops, (1, 32), np.zeros(32))
         launch("shuffle_against_barrier", shuffle_against_barrier, (1, 32), np.zeros(32))
+        for how in ("stream", "auto", "device", "default stream copy", "none"):
+            streamed(how)
     """
 )
 
@@ -231,3 +257,12 @@ def test_warp_intrinsics_follow_a_32_lane_warp(runs):
 def test_warp_operations_that_would_hang_on_a_gpu_fail_with_a_reason(runs, case, words):
     row = runs[0][case]
     assert row["raised"] == "WarpError" and words in row["message"], row
+
+
+@pytest.mark.parametrize("how", ["stream", "auto", "device", "default stream copy"])
+def test_a_copy_on_a_stream_lands_once_the_program_synchronizes(runs, how):
+    assert runs[0][f"stream {how}"]["result"] == [0.0, 2.0, 4.0, 6.0]
+
+
+def test_results_read_before_synchronizing_are_poison(runs):
+    assert all(v != v for v in runs[0]["stream none"]["result"])  # NaN: the copy has not landed
