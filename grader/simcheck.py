@@ -64,6 +64,10 @@ def _poisoned(shape: Any, dtype: Any) -> np.ndarray:
     return out
 
 
+class NotSimulated(AttributeError):
+    """Kernel code uses a CUDA feature the simulator cannot run: the test is deferred to a GPU, not failed."""
+
+
 def _check_index(idx: Any, shape: tuple[int, ...], what: str = "a device array") -> None:
     items = idx if isinstance(idx, tuple) else (idx,)
     for axis, item in enumerate(items):
@@ -285,9 +289,27 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
 
     patch(sim_kernel.FakeCUDAKernel, "__call__", recorded_call)
 
-    # -- warp intrinsics numba's simulator lacks
+    # -- warp intrinsics numba's simulator lacks; what it cannot run at all defers the test to a GPU
     for name in simwarp.NAMES:
         patch(kernelapi.FakeCUDAModule, name, getattr(simwarp.WarpIntrinsics, name))
+
+    def not_simulated(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise NotSimulated(f"cuda.{name} is not available in the CUDA simulator: this test is graded on a GPU")
+
+    patch(kernelapi.FakeCUDAModule, "__getattr__", not_simulated)
+
+    def grid_sync(self):
+        context = sim_kernel._kernel_context
+        if context is not None and context.gridDim.x * context.gridDim.y * context.gridDim.z > 1:
+            raise NotSimulated(
+                "cuda.cg.this_grid().sync() across several blocks cannot be simulated (the simulator runs "
+                "blocks one after another): this test is graded on a GPU"
+            )
+        threading.current_thread().syncthreads()
+
+    patch(kernelapi.GridGroup, "sync", grid_sync)
 
     import numba.cuda
     from numba.cuda import simulator as sim_api

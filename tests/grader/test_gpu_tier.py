@@ -156,3 +156,24 @@ def test_merge_command_writes_the_merged_results(two_machines, tmp_path):
         [str(BIN / "grader"), "merge", str(tmp_path / "nope.json"), "-o", str(out)], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_cuda_feature_the_simulator_lacks_defers_the_line_instead_of_failing_it(a1, make_submission):
+    """`cuda.nanosleep` exists on a GPU but not in numba's simulator: not the student's fault."""
+    uses_nanosleep = """
+@cuda.jit
+def fourier_kernel(x, terms, out):
+    i = cuda.grid(1)
+    if i < x.shape[0]:
+        cuda.nanosleep(10)
+        acc = 0.0
+        for k in range(terms):
+            n = 2 * k + 1
+            acc += math.sin(n * x[i]) / n
+        out[i] = acc * (4.0 / math.pi)
+"""
+    folder = make_submission(uses_nanosleep)
+    report = grade_submission(a1, folder, hidden=False, gpu="cudasim", select=["fourier.gpu.correctness"])
+    assert report.tests and {t.status for t in report.tests} == {Status.deferred}, [(t.status, t.message) for t in report.tests]
+    assert all("cuda.nanosleep is not available in the CUDA simulator" in t.message for t in report.tests)
+    assert report.score == 0
