@@ -1,18 +1,47 @@
 """Hidden tests for a2 (instructors only; never released).
 
 Random values from a seed students cannot see; skewed data (every value in one bin, where a race
-loses the most updates); sizes that are not multiples of any block size; size 1; other integer
-dtypes; inputs left untouched. Failure messages do not reveal expected values (reveal=False).
+loses the most updates); bin counts other than the public test's 64 (up to MAX_BINS on the GPU);
+sizes that are not multiples of any block size; size 1; other integer dtypes; a GPU input that needs
+more blocks than a capped grid offers; inputs left untouched; contention tests for every CPU part
+that writes shared memory. Failure messages do not reveal expected values (reveal=False).
 """
 
 import time
 
 import numpy as np
+from numba import config as numba_config
+from numba import get_num_threads, set_num_threads
 
 from grader.testkit import REAL_TYPES, assert_real_close, grade, hidden_rng
 
-CONTENTION_S = 2.0  # how long the contention test keeps counting
+CONTENTION_S = 2.0  # how long each contention test keeps calling
 _wall = time.perf_counter  # bound before any student code is imported
+
+
+def _thread_counts():
+    """The numba thread counts a contention test cycles through: the usual one (a thread per core)
+    and more, up to what the grading worker may start (NUMBA_NUM_THREADS). Racing threads lose
+    updates only while they really run at the same time; on a machine where other jobs keep a core
+    busy, two threads may take turns for whole calls, while some of eight rarely do."""
+    usual = get_num_threads()
+    return list(dict.fromkeys([usual, min(2 * usual, numba_config.NUMBA_NUM_THREADS), numba_config.NUMBA_NUM_THREADS]))
+
+
+def _hammer(cases, check):
+    """Call ``check(case, calls)`` over and over for CONTENTION_S seconds (and at least twice per case
+    and thread count), cycling through the cases and the thread counts; the usual thread count is
+    restored afterwards. A fixed time rather than a fixed count: the busier the machine, the more calls."""
+    usual = get_num_threads()
+    counts = _thread_counts()
+    calls, started = 0, _wall()
+    try:
+        while calls < 2 * len(cases) * len(counts) or _wall() - started < CONTENTION_S:
+            set_num_threads(counts[(calls // len(cases)) % len(counts)])
+            check(cases[calls % len(cases)], calls + 1)
+            calls += 1
+    finally:
+        set_num_threads(usual)
 
 
 def _check_counts(got, want, what):
@@ -40,7 +69,7 @@ def _cases(sizes, nbins, salt):
 @grade(task="histogram", part="cpu", points=2)
 def test_histogram_cpu_random_skewed_and_edge_inputs(impl, reference, spec):
     part = spec.part("histogram", "cpu")
-    for nbins in (part.params["nbins"], 1, 7):
+    for nbins in (part.params["nbins"], 1, 7, 80, 100, 256, 1000):
         for label, v in _cases(part.sizes, nbins, salt=nbins):
             before = v.copy()
             _check_counts(impl.histogram_cpu(v, nbins), reference.histogram_serial(v, nbins), f"histogram_cpu ({label})")
@@ -49,31 +78,54 @@ def test_histogram_cpu_random_skewed_and_edge_inputs(impl, reference, spec):
 
 @grade(task="histogram", part="cpu", points=1)
 def test_histogram_cpu_loses_no_update_under_contention(impl, reference):
-    """Many values in very few bins, counted again and again.
+    """Many values in very few bins, counted again and again, with more threads than usual too."""
+    rng = hidden_rng(99)
+    cases = []
+    for n, nbins in ((2_000_000, 2), (200_003, 1), (500_000, 3)):
+        v = rng.integers(0, nbins, n).astype(np.int32)
+        cases.append((v, nbins, reference.histogram_serial(v, nbins)))
 
-    Racing threads lose updates only while they really run at the same time. On an idle machine
-    that is every call (a racy histogram loses ~20 % here); on a loaded one the threads may take
-    turns on one core for whole calls, so the test keeps trying for a fixed time rather than a
-    fixed number of calls (~5 ms a call when idle): the busier the machine, the more calls.
-    """
-    v = (hidden_rng(99).random(2_000_000) < 0.5).astype(np.int32)
-    want = reference.histogram_serial(v, 2)
-    calls, started = 0, _wall()
-    while calls < 40 or _wall() - started < CONTENTION_S:
-        calls += 1
-        _check_counts(impl.histogram_cpu(v, 2), want, f"histogram_cpu (2 bins, 2 million values, call {calls})")
+    def check(case, call):
+        v, nbins, want = case
+        what = f"histogram_cpu ({nbins} bins, {v.size} values, call {call})"
+        _check_counts(impl.histogram_cpu(v, nbins), want, what)
+
+    _hammer(cases, check)
 
 
-@grade(task="histogram", part="gpu", points=2)
+def _gpu_sizes(part, gpu):
+    """The simulator's largest size is launched once, in the many-blocks test; the others with every kind of input."""
+    sizes = gpu.sizes(part)
+    return sizes[:-1] if gpu.simulated else sizes
+
+
+@grade(task="histogram", part="gpu", points=1)
 def test_histogram_gpu_random_skewed_and_edge_inputs(impl, reference, spec, gpu):
     part = spec.part("histogram", "gpu")
     for nbins in (part.params["nbins"], 1, 256):
-        for label, v in _cases(gpu.sizes(part), nbins, salt=1000 + nbins):
+        for label, v in _cases(_gpu_sizes(part, gpu), nbins, salt=1000 + nbins):
             got = gpu.to_host(impl.histogram_gpu(gpu.to_device(v), nbins))
             _check_counts(got, reference.histogram_serial(v, nbins), f"histogram_gpu ({label})")
 
 
-@grade(task="dot", part="cpu", points=2)
+@grade(task="histogram", part="gpu", points=1)
+def test_histogram_gpu_any_bin_count_and_many_blocks(impl, reference, spec, gpu):
+    """Bin counts between 1 and MAX_BINS other than the public test's, and an input of the largest
+    size, which takes dozens of blocks (a launch whose grid is capped needs a grid-stride loop)."""
+    part = spec.part("histogram", "gpu")
+    rng = hidden_rng(1500)
+    small = max(_gpu_sizes(part, gpu))
+    for nbins in (2, 65, 100, 200):
+        v = rng.integers(0, nbins, small).astype(np.int32)
+        got = gpu.to_host(impl.histogram_gpu(gpu.to_device(v), nbins))
+        _check_counts(got, reference.histogram_serial(v, nbins), f"histogram_gpu (n={small}, {nbins} bins)")
+    n = max(gpu.sizes(part))
+    v = rng.integers(0, 100, n).astype(np.int32)
+    got = gpu.to_host(impl.histogram_gpu(gpu.to_device(v), 100))
+    _check_counts(got, reference.histogram_serial(v, 100), f"histogram_gpu (n={n}, 100 bins)")
+
+
+@grade(task="dot", part="cpu", points=1)
 def test_dot_cpu_random_and_edge_inputs(impl, reference, spec):
     rng = hidden_rng(7)
     for n in spec.part("dot", "cpu").sizes:
@@ -93,6 +145,25 @@ def test_dot_cpu_known_values(impl):
     ones = np.ones(1_000_001)
     assert_real_close(impl.dot_cpu(ones, ones), 1_000_001.0, rel=0, abs=1e-6, what="dot_cpu of two vectors of ones")
     assert_real_close(impl.dot_cpu(np.array([3.0]), np.array([-2.0])), -6.0, what="dot_cpu of size 1")
+
+
+@grade(task="dot", part="cpu", points=1)
+def test_dot_cpu_loses_no_update_under_contention(impl, reference):
+    """Positive products (a lost update always shows), sizes from ten thousand to a million, called
+    again and again, with more threads than usual too."""
+    rng = hidden_rng(98)
+    cases = []
+    for n in (10_007, 100_003, 1_000_003):
+        a, b = rng.uniform(0.5, 1.5, n), rng.uniform(0.5, 1.5, n)
+        cases.append((a, b, reference.dot_serial(a, b)))
+
+    def check(case, call):
+        a, b, want = case
+        got = impl.dot_cpu(a, b)
+        what = f"dot_cpu (n={a.size}, positive values, call {call})"
+        assert_real_close(got, want, rel=1e-9, abs=0.0, what=what, reveal=False)
+
+    _hammer(cases, check)
 
 
 @grade(task="dot", part="gpu", points=2)
