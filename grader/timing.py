@@ -294,8 +294,36 @@ def _tasks(pid: int | str) -> list[int]:
         return []
 
 
+def _children(pid: int) -> list[int] | None:
+    """Child processes from /proc/<pid>/task/<tid>/children (None where the kernel lacks that file)."""
+    found: list[int] = []
+    for tid in _tasks(pid):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                found += [int(c) for c in f.read().split()]
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{tid}"):
+                continue  # the thread ended meanwhile
+            return None
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def _descendants() -> list[int]:
     """Process ids of this process's children, grandchildren, ... (a process pool's workers)."""
+    found, todo = [], [os.getpid()]
+    while todo:
+        kids = _children(todo.pop())
+        if kids is None:
+            return _descendants_by_scan()
+        found += kids
+        todo += kids
+    return found
+
+
+def _descendants_by_scan() -> list[int]:
+    """The same from every process's parent id (slower: reads /proc/<pid>/stat of each process)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():

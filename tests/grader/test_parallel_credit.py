@@ -330,6 +330,8 @@ def test_pin_reaches_child_processes_and_lets_them_go():
     child.start()
     try:
         assert ready.wait(30)
+        assert child.pid in timing._descendants()
+        assert sorted(timing._descendants()) == sorted(timing._descendants_by_scan())
         with pinned_to_one_core(0) as cpu:
             assert os.sched_getaffinity(child.pid) == {cpu}
         assert os.sched_getaffinity(child.pid) == set(CPUS)
