@@ -2,12 +2,16 @@
 
 Random values from a seed students cannot see; rectangular shapes with n, k and m all different
 and not multiples of TILE (a transposed index or a grid laid out the wrong way round only shows
-there); 1 x 1, a row times a column, a column times a row; values of very different magnitudes;
-integer-valued matrices whose products are exact in any order; a CPU test that adds many products
-into few elements of C, where threads sharing an element lose updates; float64 results and inputs
-left untouched. Failure messages do not reveal expected values.
+there); 1 x 1, a row times a column, a column times a row, a single row of C and a single column
+of C; values of very different magnitudes; integer-valued matrices whose products are exact in any
+order; results of earlier calls that must stay right after later calls of the same shape (no
+output array shared between calls); a CPU contention test that repeats small products of several
+shapes for a fixed time, where threads sharing an element of C, a scratch row or a slot of partial
+sums mix their work; float64 results and inputs left untouched. Failure messages do not reveal
+expected values.
 """
 
+import time
 
 import numpy as np
 import pytest
@@ -17,7 +21,8 @@ from grader.testkit import INT_TYPES, assert_real_close, grade, hidden_rng
 
 def _shapes(sizes, rng):
     """(n, k, m) triples from the spec's dimensions: edge shapes, the three rotations of three
-    different dimensions (so n != k != m, and each of them once the long one), and one random shape."""
+    different dimensions (so n != k != m, and each of them once the long one), a single row and a
+    single column of C, and one random shape."""
     dims = sorted(set(sizes))
     big, mid, small = dims[-1], dims[-2], dims[-3]
     return [
@@ -27,6 +32,8 @@ def _shapes(sizes, rng):
         (big, mid, small),
         (mid, small, big),
         (small, big, mid),
+        (1, mid, big),  # C is a single row (1 x k times k x m)
+        (big, mid, 1),  # C is a single column (n x k times k x 1)
         tuple(int(v) for v in rng.integers(1, big + 1, 3)),
     ]
 
@@ -72,14 +79,21 @@ def _integer_pairs(rng, n, k, m):
 @grade(task="matmul", part="cpu", points=1)
 def test_matmul_cpu_rectangular_edge_and_skewed_inputs(impl, reference, spec):
     rng = hidden_rng(1)
+    earlier = []  # every result is checked again after all later calls: no output array shared between calls
     for n, k, m in _shapes(spec.part("matmul", "cpu").sizes, rng):
         for skewed in (False, True):
             A, B = _random_pair(rng, n, k, m, skewed)
             kept_a, kept_b = A.copy(), B.copy()
             got = impl.matmul_cpu(A, B)
             label = f"matmul_cpu for ({n}x{k}) @ ({k}x{m}){' with values from 1e-8 to 1e8' if skewed else ''}"
-            _check(got, reference.matmul_serial(A, B), _bound(A, B), label)
+            want, bound = reference.matmul_serial(A, B), _bound(A, B)
+            _check(got, want, bound, label)
             assert np.array_equal(A, kept_a) and np.array_equal(B, kept_b), "matmul_cpu must not modify its inputs"
+            earlier.append((got, got.copy(), label))
+    for got, then, label in earlier:
+        assert np.array_equal(got, then, equal_nan=True), (
+            f"{label}: the array it returned changed during later calls (each call must return a new array)"
+        )
 
 
 @grade(task="matmul", part="cpu", points=1)
@@ -90,17 +104,39 @@ def test_matmul_cpu_exact_integer_products(impl, spec):
             _check(impl.matmul_cpu(A, B), A @ B, 0.0, f"matmul_cpu for ({n}x{k}) @ ({k}x{m}), {label}")
 
 
+# Shapes of the contention test, (n, k, m): many rows of C shared out among the threads (a scratch
+# row or a slot of partial sums reused across rows mixes rows) and long rows of C (threads that
+# split k add into the same elements). The first three are 12-17 million multiply-adds a call:
+# when a loaded machine makes the threads take turns on one core, a call still spans several time
+# slices, so a thread is paused in the middle of a row while another runs (calls of a few hundred
+# thousand were over within one slice and let a shared scratch row through in 1 grading of 4).
+# The racy variants live in tests/wrong/a4_matmul/; how often each is caught: tests/wrong/README.md.
+CONTENTION_SHAPES = [(128, 512, 256), (256, 256, 160), (64, 1024, 192), (128, 128, 8), (96, 48, 40)]
+CONTENTION_BURST = 4  # calls back to back (their results checked afterwards): numba's threads are still awake
+CONTENTION_S = 3.0  # at least this long, and at least CONTENTION_PASSES passes over the shapes
+CONTENTION_PASSES = 2
+
+
 @grade(task="matmul", part="cpu", points=1)
 def test_matmul_cpu_loses_no_update_under_contention(impl):
-    """A long k and a narrow C: every C element gets 30 000 products, so threads that split k and
-    add into the same element collide constantly. As in a2, a race only loses updates while two
-    threads really run at once, so the product is computed many times (a few ms a call)."""
+    """A race only shows while two threads really work at once (or one is paused in the middle of
+    its work while another runs), so products of several shapes are computed again and again for
+    a fixed time rather than a fixed count: on a loaded machine each call overlaps less, and more
+    calls make up for it. Small integer values: the products are exact in any order."""
     rng = hidden_rng(3)
-    A = rng.integers(0, 3, (8, 30_000)).astype(np.float64)
-    B = rng.integers(0, 3, (30_000, 4)).astype(np.float64)
-    want = A @ B  # small integers: exact in any order
-    for _ in range(30):
-        _check(impl.matmul_cpu(A, B), want, 0.0, "matmul_cpu for (8x30000) @ (30000x4), computed 30 times")
+    cases = []
+    for n, k, m in CONTENTION_SHAPES:
+        A = rng.integers(0, 3, (n, k)).astype(np.float64)
+        B = rng.integers(0, 3, (k, m)).astype(np.float64)
+        cases.append((A, B, A @ B, f"matmul_cpu for ({n}x{k}) @ ({k}x{m}), computed again and again"))
+    start, calls, passes = time.monotonic(), 0, 0
+    while passes < CONTENTION_PASSES or time.monotonic() - start < CONTENTION_S:
+        for A, B, want, label in cases:
+            results = [impl.matmul_cpu(A, B) for _ in range(CONTENTION_BURST)]
+            for got in results:
+                calls += 1
+                _check(got, want, 0.0, f"{label} (call {calls})")
+        passes += 1
 
 
 # ------------------------------------------------------------------------- gpu
@@ -119,6 +155,14 @@ def test_matmul_gpu_rectangular_and_edge_shapes(impl, reference, spec, gpu):
     for n, k, m in _shapes(gpu.sizes(spec.part("matmul", "gpu")), rng):
         A, B = _random_pair(rng, n, k, m)
         _check(_on_gpu(impl, gpu, A, B), reference.matmul_serial(A, B), _bound(A, B), f"matmul_gpu for ({n}x{k}) @ ({k}x{m})")
+    # Two products of the same shape, both read back only after the second call: each call must
+    # return its own device array.
+    n, k, m = _shapes(gpu.sizes(spec.part("matmul", "gpu")), rng)[4]
+    pairs = [_random_pair(rng, n, k, m) for _ in range(2)]
+    results = [impl.matmul_gpu(gpu.to_device(A), gpu.to_device(B)) for A, B in pairs]
+    for call, ((A, B), got) in enumerate(zip(pairs, results, strict=True), 1):
+        label = f"matmul_gpu for ({n}x{k}) @ ({k}x{m}), call {call} of 2 read back after both calls"
+        _check(gpu.to_host(got), reference.matmul_serial(A, B), _bound(A, B), label)
 
 
 @grade(task="matmul", part="gpu", points=1)
