@@ -283,6 +283,18 @@ def _wall_of(fn: Callable[[], Any]) -> float:
     return _wall() - t0
 
 
+def _identical(a: Any, b: Any) -> bool:
+    """Two NumPy arrays of one shape and dtype with equal values (no NaN): whatever check one passes,
+    the other passes too. A tenth of the time of a tolerance check on a large array."""
+    return (
+        type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.shape == b.shape
+        and a.dtype == b.dtype
+        and bool(np.array_equal(a, b))
+    )
+
+
 class PinUnavailable(RuntimeError):
     """This process cannot confine its own threads to one CPU here."""
 
@@ -479,7 +491,7 @@ def measure(
         if len(rounds) % 2:
             steps.reverse()
         cpu_b = 0.0
-        unchecked: list[Any] = []  # candidate outputs from before the baseline ran this round
+        unchecked: list[Any] = []  # the round's candidate outputs (C, C1), checked after it
         c1_cpu = 0.0
         for index, step in enumerate(steps):
             if step in SERIAL_STEPS:
@@ -494,14 +506,11 @@ def measure(
                         c0 = _cpu()
                         times[step], _, out = _timed(candidate, arg)
                         c1_cpu = (_cpu() - c0) / times[step]
-                # Every timed output is checked; one checked later is copied first, as the next
-                # candidate call may write into the same buffer.
-                if "B" in outputs:
-                    verify(out, outputs["B"])
-                elif isinstance(out, np.ndarray) and any(s in ("C", "C1") for s in steps[index + 1 :]):
-                    unchecked.append(out.copy())
-                else:
-                    unchecked.append(out)
+                # Every timed output is checked after the round; one is copied first when the
+                # next candidate call may write into the same buffer.
+                if isinstance(out, np.ndarray) and any(s in ("C", "C1") for s in steps[index + 1 :]):
+                    out = out.copy()
+                unchecked.append(out)
             elif step == "R":
                 times[step], _, _ = _timed(reference, arg)  # type: ignore[arg-type]
             elif step == "Ks":
@@ -513,8 +522,11 @@ def measure(
             elif step == "Wp":
                 times[step] = _wall_of(bandwidth.parallel)  # type: ignore[union-attr]
         idle_cpu = _idle_cpu()
-        for out in unchecked:
-            verify(out, outputs["B"])
+        last = unchecked[-1]
+        verify(last, outputs["B"])
+        for out in unchecked[:-1]:
+            if not _identical(out, last):  # equal values need no second tolerance check
+                verify(out, outputs["B"])
         expected = baseline_per_probe * times["Ks"] if baseline_per_probe is not None else baseline_before
         limit = BASELINE_CLAMP * expected
         rounds.append(

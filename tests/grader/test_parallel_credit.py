@@ -256,6 +256,20 @@ def test_both_calls_into_one_reused_buffer_are_checked(wrong_when_pinned):
             )
 
 
+def test_equal_outputs_are_checked_once_per_round():
+    """C and C1 returning the same values cost one tolerance check, not two (a full check of the
+    a3 image takes ~100 ms); outputs that differ are each checked (see the tests above)."""
+    machine = FakeMachine()
+    calls = []
+
+    def check(got, want):
+        calls.append(1)
+        np.testing.assert_array_equal(got, want)
+
+    measure(lambda x: x * 2, lambda x: x * 2, [np.arange(100.0)], check, one_core=machine.one_core, min_rounds=4, max_rounds=4)
+    assert len(calls) == 4
+
+
 # ------------------------------------------------------------------------------- the real pin
 
 
