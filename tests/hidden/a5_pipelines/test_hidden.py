@@ -50,17 +50,73 @@ def _counts(got, want, what):
 # ------------------------------------------------------------------------- task tiles
 
 
+# max_iter values tried besides the spec's: 1 (every count is 0 or 1), and others that are not the
+# spec's, so a kernel or pool that ignores its max_iter argument gets counts of the wrong height.
+OTHER_MAX_ITER = (1, 23, 611)
+
+
+# Contention: a race only shows while two workers really touch shared state at once, so the racy
+# parts are exercised with many calls for a fixed time (at least CONTENTION_ROUNDS rounds) rather
+# than a fixed count; on a loaded machine each call overlaps less and more calls make up for it.
+# Measured over 20 gradings, idle and with one core busy, on the 2-core grading VM with the racy
+# variants in tests/wrong/a5_pipelines/.
+CONTENTION_S = 1.5
+CONTENTION_ROUNDS = 3
+
+
+def _for_a_while(seconds=CONTENTION_S, rounds=CONTENTION_ROUNDS):
+    """Round numbers 1, 2, ... until at least `seconds` have passed and `rounds` rounds are done."""
+    start, done = time.monotonic(), 0
+    while done < rounds or time.monotonic() - start < seconds:
+        done += 1
+        yield done
+
+
+class _FastSwitching:
+    """The interpreter hands the GIL over as often as it can: a read-modify-write not under a lock gets interrupted."""
+
+    def __enter__(self):
+        self.before = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+
+    def __exit__(self, *exc):
+        sys.setswitchinterval(self.before)
+
+
+def _still_the_same(kept, what):
+    """Arrays returned by earlier calls, checked again after later calls: each call must return its own array."""
+    for got, then, label in kept:
+        assert np.array_equal(got, then), (
+            f"{label}: the array it returned changed during later calls ({what} must return a new array each call)"
+        )
+
+
 @grade(task="tiles", part="cpu", points=1)
 def test_tiles_cpu_random_and_edge_images(impl, reference, spec):
     part = spec.part("tiles", "cpu")
-    max_iter = part.params["max_iter"]
+    iters = (part.params["max_iter"], *OTHER_MAX_ITER)
+    kept = []
     for k, (h, w) in enumerate(_shapes(part.sizes)):
         pts = _plane(h, w, salt=k)
         before = pts.copy()
-        for workers in (1, 2, 3):
+        for j, workers in enumerate((1, 2, 3, 7)):
+            max_iter = iters[(k + j) % len(iters)]
             got = impl.tiles_cpu(pts, max_iter, workers)
-            _counts(got, reference.tiles_serial(pts, max_iter), f"tiles_cpu ({h}x{w}, {workers} workers)")
+            label = f"tiles_cpu ({h}x{w}, max_iter {max_iter}, {workers} workers)"
+            _counts(got, reference.tiles_serial(pts, max_iter), label)
+            kept.append((got, got.copy(), label))
         assert np.array_equal(pts, before), "tiles_cpu must not modify its input"
+    _still_the_same(kept, "tiles_cpu")
+    # Contention: many cheap tiles and several workers, over and over, with fast thread switching:
+    # workers that share a counter, a canvas or any other state without care lose or mix tiles.
+    cases = []
+    for k, (h, w, workers) in enumerate([(384, 384, 8), (256, 320, 4), (320, 256, 2)]):
+        pts = _plane(h, w, salt=20 + k)
+        cases.append((pts, workers, reference.tiles_serial(pts, 30), f"tiles_cpu ({h}x{w}, {workers} workers)"))
+    with _FastSwitching():
+        for round_ in _for_a_while():
+            for pts, workers, want, label in cases:
+                _counts(impl.tiles_cpu(pts, 30, workers), want, f"{label}, called again and again (round {round_})")
 
 
 @grade(task="tiles", part="cpu", points=1)
@@ -68,18 +124,34 @@ def test_tiles_processes_random_edge_images_in_worker_processes(impl, reference,
     """Right counts, and the work done by child processes: their CPU time (reaped children) must show it."""
     part = spec.part("tiles", "cpu")
     max_iter = part.params["max_iter"]
-    for k, (h, w) in enumerate([(1, 1), (33, 31), (100, 65)]):
+    kept = []
+    cases = [(1, 1, max_iter, 2), (33, 31, OTHER_MAX_ITER[1], 3), (100, 65, max_iter, 2), (40, 70, OTHER_MAX_ITER[2], 1)]
+    for k, (h, w, iters, workers) in enumerate(cases):
         pts = _plane(h, w, salt=100 + k)
         before = pts.copy()
-        _counts(impl.tiles_processes(pts, max_iter, 2), reference.tiles_serial(pts, max_iter), f"tiles_processes ({h}x{w})")
+        got = impl.tiles_processes(pts, iters, workers)
+        label = f"tiles_processes ({h}x{w}, max_iter {iters}, {workers} workers)"
+        _counts(got, reference.tiles_serial(pts, iters), label)
+        kept.append((got, got.copy(), label))
         assert np.array_equal(pts, before), "tiles_processes must not modify its input"
+    _still_the_same(kept, "tiles_processes")
+    # Contention: thousands of tiny tiles (one pixel high), so the workers spend their time
+    # taking tiles from whatever they share, long enough that all of them are running, over and
+    # over: a tile taken twice or never shows.
+    cases = []
+    for k, (h, w, workers) in enumerate([(1, 32 * 20000, 2), (1, 32 * 12000, 4)]):
+        pts = _plane(h, w, salt=120 + k)
+        cases.append((pts, workers, reference.tiles_serial(pts, 30), f"tiles_processes ({h}x{w}, {workers} workers)"))
+    for round_ in _for_a_while():
+        for pts, workers, want, label in cases:
+            _counts(impl.tiles_processes(pts, 30, workers), want, f"{label}, called again and again (round {round_})")
     # Heavy enough that the children's CPU time is measurable: every pixel inside the set.
     pts = np.zeros((2, 128, 128))
     pts[0] = hidden_rng(7).uniform(-0.5, 0.2, (128, 128))
     pts[1] = hidden_rng(8).uniform(-0.3, 0.3, (128, 128))
-    t0 = time.perf_counter()
+    t0 = time.thread_time()  # CPU time, as the children's is: wall time grows on a loaded machine, CPU time does not
     want = reference.tiles_serial(pts, 2000)
-    serial_s = time.perf_counter() - t0
+    serial_s = time.thread_time() - t0
     c0 = os.times()
     got = impl.tiles_processes(pts, 2000, 2)
     c1 = os.times()
@@ -96,11 +168,19 @@ def test_tiles_gpu_random_and_edge_images(impl, reference, spec, gpu):
     part = spec.part("tiles", "gpu")
     max_iter = part.params["max_iter"]
     small, large = min(gpu.sizes(part)), max(gpu.sizes(part))  # one pixel, and sizes that are not whole blocks
-    shapes = [(1, 1), (small, large), (large, 3), (large - 1, large + 1)]
-    for k, (h, w) in enumerate(shapes):
+    # The spec's max_iter and others (a kernel must stop at the max_iter it is given), on images
+    # of one pixel and of several blocks that are not whole blocks.
+    cases = [(1, 1, 1), (small, large, max_iter), (large, 3, OTHER_MAX_ITER[1]), (large - 1, large + 1, max_iter)]
+    cases += [(large + 1, large - 1, 2 * max_iter + 7)]
+    kept = []
+    for k, (h, w, iters) in enumerate(cases):
         pts = _plane(h, w, salt=200 + k)
-        got = gpu.to_host(impl.tiles_gpu(gpu.to_device(pts), max_iter))
-        _counts(got, reference.tiles_serial(pts, max_iter), f"tiles_gpu ({h}x{w})")
+        out = impl.tiles_gpu(gpu.to_device(pts), iters)
+        _counts(gpu.to_host(out), reference.tiles_serial(pts, iters), f"tiles_gpu ({h}x{w}, max_iter {iters})")
+        kept.append((out, pts, iters, f"tiles_gpu ({h}x{w}, max_iter {iters})"))
+    # Read back again after all later calls: each call must return a device array of its own.
+    for out, pts, iters, label in kept:
+        _counts(gpu.to_host(out), reference.tiles_serial(pts, iters), f"{label}, read back again after later calls")
 
 
 # ------------------------------------------------------------------------- task pipeline
@@ -192,16 +272,52 @@ def test_pipeline_cpu_every_chunk_once_in_order_with_jittery_stages(impl):
             "pipeline_cpu",
         )
         _same(got, list(range(n)), f"pipeline_cpu ({n} tagged chunks, stages of uneven speed, maxsize {maxsize})")
+    # Stages that stall for 0.2-0.45 s on a few chunks and a source that is slow to produce some:
+    # a stage must wait for its input however long it takes (only the end of the stream, passed
+    # down the pipeline, ends it), so nothing is lost or cut short.
+    for maxsize in (1, 3):
+        n = 9
+        got = _run(
+            impl,
+            _slow_source(n, {2: 0.3}),
+            _stalls({4: 0.2}, lambda c: c + 0.0),
+            _stalls({1: 0.45, 6: 0.25}, lambda c: c * 2.0),
+            _stalls({7: 0.2}, lambda c: int(c[0]) // 2),
+            maxsize,
+            "pipeline_cpu",
+        )
+        _same(got, list(range(n)), f"pipeline_cpu ({n} chunks, stages that stall for up to 0.45 s, maxsize {maxsize})")
+
+
+def _stalls(pauses, fn):
+    """A stage that sleeps `pauses[i]` seconds on the chunk tagged i (the tag is the chunk's first value)."""
+
+    def stage(x):
+        time.sleep(pauses.get(int(x[0]) if np.ndim(x) else int(x), 0.0))
+        return fn(x)
+
+    return stage
+
+
+def _slow_source(n, pauses):
+    """A generator that takes `pauses[i]` seconds to produce chunk i."""
+    for i in range(n):
+        time.sleep(pauses.get(i, 0.0))
+        yield np.full(3, float(i))
 
 
 class StageFailed(ValueError):
     pass
 
 
+RAISED: list[BaseException] = []  # the exception objects the failing stages raised, newest last
+
+
 def _failing_at(k, fn):
     def stage(x):
         if int(x[0]) == k:
-            raise StageFailed(f"chunk {k} is broken")
+            RAISED.append(StageFailed(f"chunk {k} is broken"))
+            raise RAISED[-1]
         return fn(x)
 
     return stage
@@ -210,14 +326,16 @@ def _failing_at(k, fn):
 def _source(n, fail_at=None):
     for i in range(n):
         if i == fail_at:
-            raise StageFailed(f"the source failed at chunk {i}")
+            RAISED.append(StageFailed(f"the source failed at chunk {i}"))
+            raise RAISED[-1]
         yield np.full(2, float(i))
 
 
 @pytest.mark.timeout(PIPELINE_TIMEOUT_S, func_only=True)
 @grade(task="pipeline", part="cpu", points=1)
 def test_pipeline_cpu_exception_in_any_stage_reaches_the_caller(impl):
-    """A failure anywhere stops the pipeline and is raised in the caller: never swallowed, never a hang."""
+    """A failure anywhere stops the pipeline and is raised in the caller, the same exception object:
+    never swallowed, never wrapped or replaced, never a hang."""
     ident, tag = (lambda c: c), (lambda c: int(c[0]))
     cases = {
         "the source (a generator)": (lambda: _source(40, fail_at=5), ident, ident, tag),
@@ -229,9 +347,14 @@ def test_pipeline_cpu_exception_in_any_stage_reaches_the_caller(impl):
     }
     for where, (source, load, transform, reduce) in cases.items():
         maxsize = 1 if "maxsize 1" in where else 2
+        RAISED.clear()
         try:
             _run(impl, source(), load, transform, reduce, maxsize, f"pipeline_cpu (failure in {where})")
-        except StageFailed:
+        except StageFailed as exc:
+            assert RAISED and exc is RAISED[-1], (
+                f"pipeline_cpu: the exception raised in {where} reached the caller as another object "
+                "(raise the same exception object again)"
+            )
             continue
         raise AssertionError(f"pipeline_cpu: an exception raised in {where} did not reach the caller")
 
@@ -278,7 +401,7 @@ def test_pipeline_gpu_random_streams(impl, reference, spec, gpu):
     part = spec.part("pipeline", "gpu")
     rng = hidden_rng(400)
     sizes = gpu.sizes(part)
-    for nstreams in (1, part.params["nstreams"], 3):
+    for nstreams in (1, part.params["nstreams"], 3, 6):  # 6: more streams than chunks
         chunks = [rng.uniform(-3, 3, int(sizes[i % len(sizes)])) for i in range(4)]
         before = [c.copy() for c in chunks]
         got = impl.pipeline_gpu(chunks, nstreams)
@@ -293,17 +416,6 @@ def test_pipeline_gpu_random_streams(impl, reference, spec, gpu):
 # ------------------------------------------------------------------------- task counter
 
 
-class _FastSwitching:
-    """The interpreter hands the GIL over as often as it can: a read-modify-write not under a lock gets interrupted."""
-
-    def __enter__(self):
-        self.before = sys.getswitchinterval()
-        sys.setswitchinterval(1e-6)
-
-    def __exit__(self, *exc):
-        sys.setswitchinterval(self.before)
-
-
 def _total(got, want, what):
     assert type(got) in INT_TYPES, f"{what} should return an int, got {type(got).__name__}"
     assert int(got) == want, f"{what} is wrong (off by {abs(int(got) - want)} steps: lost or repeated updates)"
@@ -316,12 +428,14 @@ def _chunks(count, salt, low=1, high=1_000_000):
 
 @grade(task="counter", part="cpu", points=1)
 def test_counter_locked_loses_no_update_under_contention(impl, reference):
-    """Sixteen threads, hundreds of small chunks, fast thread switching, several rounds."""
+    """Up to sixteen threads, hundreds of small chunks, fast thread switching, for a fixed time."""
     chunks = _chunks(400, salt=500)
     want = reference.counter_serial(chunks)
     with _FastSwitching():
-        for workers in (16, 7, 2):
-            _total(impl.counter_locked(chunks, workers), want, f"counter_locked ({workers} workers, 400 chunks)")
+        for round_ in _for_a_while():
+            for workers in (16, 7, 2):
+                what = f"counter_locked ({workers} workers, 400 chunks, round {round_})"
+                _total(impl.counter_locked(chunks, workers), want, what)
 
 
 @grade(task="counter", part="cpu", points=1)
@@ -342,11 +456,14 @@ def test_counter_cpu_random_and_edge_streams(impl, reference, spec):
 
 @grade(task="counter", part="cpu", points=1)
 def test_counter_cpu_loses_no_update_under_contention(impl, reference):
+    """Per-thread totals merged at the end: up to sixteen threads, fast switching, for a fixed time."""
     chunks = _chunks(300, salt=700)
     want = reference.counter_serial(chunks)
     with _FastSwitching():
-        for workers in (16, 3):
-            _total(impl.counter_cpu(chunks, workers), want, f"counter_cpu ({workers} workers, 300 chunks)")
+        for round_ in _for_a_while():
+            for workers in (16, 3, 2):
+                what = f"counter_cpu ({workers} workers, 300 chunks, round {round_})"
+                _total(impl.counter_cpu(chunks, workers), want, what)
 
 
 @grade(task="counter", part="gpu", points=1)
