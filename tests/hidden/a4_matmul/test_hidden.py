@@ -221,12 +221,19 @@ def test_intensity_on_random_inputs_and_invalid_arguments(impl):
         (impl.arithmetic_intensity, (16, 5)),
         (impl.arithmetic_intensity, (16.0, 4)),
         (impl.arithmetic_intensity, (16, 32)),
+        (impl.arithmetic_intensity, (16, 4.0)),  # integers only: not floats, not bools
+        (impl.arithmetic_intensity, (True, 1)),
+        (impl.arithmetic_intensity, (-16, 4)),
         (impl.attainable_gflops, (0.0, 100.0, 10.0)),
         (impl.attainable_gflops, (1.0, -5.0, 10.0)),
         (impl.attainable_gflops, (1.0, 100.0, 0.0)),
+        (impl.attainable_gflops, (-1.0, 100.0, 10.0)),
+        (impl.attainable_gflops, (float("nan"), 100.0, 10.0)),  # NaN is not > 0
         (impl.smallest_compute_bound_tile, (64, 34_000.0, 10.0)),
         (impl.smallest_compute_bound_tile, (0, 100.0, 10.0)),
         (impl.smallest_compute_bound_tile, (64, 100.0, -1.0)),
+        (impl.smallest_compute_bound_tile, (64, 0.0, 10.0)),
+        (impl.smallest_compute_bound_tile, (64.0, 100.0, 10.0)),
     ]
     for i, (fn, args) in enumerate(invalid):
         with pytest.raises(ValueError):
