@@ -375,7 +375,7 @@ def _verdict(excinfo: pytest.ExceptionInfo | None, state: _State, grading: Gradi
     if isinstance(exc, Deferred):
         return Status.deferred, 0.0, str(exc.msg)
     if isinstance(exc, simcheck.NotSimulated):  # a correct kernel may use what the simulator lacks
-        return Status.deferred, 0.0, str(exc).split(": ", 1)[-1] if str(exc).startswith("tid=") else str(exc)
+        return Status.deferred, 0.0, str(exc)
     if isinstance(exc, SubmissionError):
         return Status.error, 0.0, str(exc)
     if isinstance(exc, pytest.skip.Exception):

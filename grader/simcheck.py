@@ -67,6 +67,9 @@ def _poisoned(shape: Any, dtype: Any) -> np.ndarray:
 class NotSimulated(AttributeError):
     """Kernel code uses a CUDA feature the simulator cannot run: the test is deferred to a GPU, not failed."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(simrace.without_thread_prefix(message))
+
 
 def _check_index(idx: Any, shape: tuple[int, ...], what: str = "a device array") -> None:
     items = idx if isinstance(idx, tuple) else (idx,)

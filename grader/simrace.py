@@ -26,6 +26,7 @@ phase in the current one), so its cost is a dictionary update per access.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from typing import Any
@@ -35,8 +36,17 @@ import numpy as np
 READ, WRITE, ATOMIC = "read", "write", "atomic"
 
 
+def without_thread_prefix(message: str) -> str:
+    """numba's simulator re-raises a thread's error as ``type(e)("tid=[..] ctaid=[..]: " + msg)``;
+    our messages name the threads themselves, so the prefix only repeats them."""
+    return re.sub(r"^tid=\[[^]]*\] ctaid=\[[^]]*\]: ", "", str(message))
+
+
 class RaceError(RuntimeError):
     """Two simulated threads touched one element without ordering: a data race on a real GPU."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(without_thread_prefix(message))
 
 
 def _conflict(a: str, b: str) -> bool:

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .simrace import thread_state
+from .simrace import thread_state, without_thread_prefix
 
 WARP = 32
 FULL_MASK = 0xFFFFFFFF
@@ -31,6 +31,9 @@ WAIT_LIMIT_S = 30.0  # a rendezvous that long is a deadlock: report it
 
 class WarpError(RuntimeError):
     """A warp operation that would hang or be undefined on a GPU."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(without_thread_prefix(message))
 
 
 class _Round:
