@@ -54,6 +54,16 @@ def wrong_table(course: Course, paths: list[Path]) -> None:
         print(f"| {path.parent.name}/{path.stem} | {broken} | {got:g}/{top:g} | {o_got:g}/{o_top:g} | {how} |", flush=True)
 
 
+def _why_deferred(message: str) -> str:
+    """What a deferred speed line measured, in a few words: the speedup and the machine's capacity K."""
+    if "GPU" in message and "×" not in message:
+        return " (no GPU)"
+    measured = re.search(r"you measured ([\d.]+×)", message)
+    capacity = re.search(r"delivered ([\d.]+)×", message)
+    parts = [f"{measured.group(1)} measured" if measured else "", f"K {capacity.group(1)}" if capacity else ""]
+    return f" ({', '.join(p for p in parts if p)})" if any(parts) else f": {first_line(message)[:80]}"
+
+
 def _cell(tests) -> str:
     """One rubric line of one submission: points, and for a speed line how it was judged."""
     got, top = sum(t.score for t in tests), sum(t.max_score for t in tests)
@@ -61,7 +71,7 @@ def _cell(tests) -> str:
     if statuses == {Status.passed}:
         return f"{got:g}/{top:g}"
     if statuses == {Status.deferred}:
-        return f"–/{top:g} deferred"
+        return f"–/{top:g} deferred" + _why_deferred(" ".join(t.message or "" for t in tests))
     worst = next(t for t in tests if t.status is not Status.passed)
     speed = re.match(r"[\d.]+×", worst.message or "")
     return f"{got:g}/{top:g} {worst.status.value}" + (f" {speed.group(0)}" if speed else f": {first_line(worst.message)[:80]}")
