@@ -6,7 +6,8 @@ assignment's reference solution (redefining only the functions it changes) and g
 hidden tests under the strict simulator.
 
 - tests/wrong: the file declares what it breaks, `# breaks: task.part.kind`; that line must lose
-  points while every other graded line keeps all of its.
+  points while every other line the file can change (the correctness lines of the parts whose
+  functions it redefines, as for tests/correct below) keeps all of its.
 - tests/correct: the file says how it differs, `# differs: ...`; every correctness line of every
   part whose functions it redefines must keep all its points (the lines of parts it leaves alone
   run the reference's own code, which `grader validate` already proves). A file that redefines a
@@ -110,8 +111,9 @@ def test_wrong_submission_loses_points_only_where_it_is_wrong(path, tmp_path):
     broken = breaks(path)
     task, part, kind = broken.split(".")
     folder = submission_folder(assignment, path, tmp_path)
-    # Every correctness line (to prove the others keep their points), plus the broken line itself.
-    select = ["*.*.correctness", broken]
+    # The broken line, plus every correctness line the file could change (to prove those keep their
+    # points); the lines of parts it leaves alone run the reference's own code, proven by validate.
+    select = sorted(set(touched_lines(assignment, path)) | {broken})
     report = grade_submission(assignment, folder, hidden=True, gpu="cudasim", select=select)
     lines = lines_of(report)
     score, top, statuses = lines[broken]
