@@ -2,6 +2,7 @@
 
     python tests/wrong/table.py [ASSIGNMENT ...] [--match TEXT]             # known-wrong
     python tests/wrong/table.py --correct [ASSIGNMENT ...] [--match TEXT]   # correct-but-different
+    python tests/wrong/table.py --correct --speed-only ...                  # only their speed lines
 
 Each file is appended to the reference solution (as tests/assignments/test_wrong_submissions.py
 does) and graded with the hidden tests under the strict simulator.
@@ -77,7 +78,18 @@ def _cell(tests) -> str:
     return f"{got:g}/{top:g} {worst.status.value}" + (f" {speed.group(0)}" if speed else f": {first_line(worst.message)[:80]}")
 
 
-def correct_table(course: Course, paths: list[Path]) -> None:
+def speed_lines(a, path: Path) -> list[str]:
+    """The speed lines of the parts a correct-but-different file changes."""
+    touched = touched_lines(a, path)
+    return [
+        f"{t.name}.{name.value}.performance"
+        for t in a.spec.tasks
+        for name, p in t.parts.items()
+        if p.performance and ("*.*.correctness" in touched or f"{t.name}.{name.value}.correctness" in touched)
+    ]
+
+
+def correct_table(course: Course, paths: list[Path], speed_only: bool = False) -> None:
     for ident in sorted({p.parent.name for p in paths}):
         a = course.resolve(ident)
         columns = [".".join(key) for key in a.spec.buckets()]
@@ -85,10 +97,14 @@ def correct_table(course: Course, paths: list[Path]) -> None:
         print("| submission | differs | " + " | ".join(columns) + " | total |")
         print("|---|---|" + "---|" * len(columns) + "---|", flush=True)
         for path in (p for p in paths if p.parent.name == ident):
-            speed = [line.replace(".correctness", ".performance") for line in touched_lines(a, path)]
+            speed = speed_lines(a, path)
+            if speed_only and not speed:
+                continue
             with tempfile.TemporaryDirectory() as tmp:
                 folder = submission_folder(a, path, Path(tmp))
-                report = grade_submission(a, folder, hidden=True, gpu="cudasim", select=["*.*.correctness", *speed])
+                report = grade_submission(
+                    a, folder, hidden=True, gpu="cudasim", select=speed if speed_only else ["*.*.correctness", *speed]
+                )
             by_line: dict[str, list] = {}
             for t in report.tests:
                 by_line.setdefault(f"{t.task}.{t.part}.{t.kind}", []).append(t)
@@ -105,6 +121,7 @@ def main() -> int:
     parser.add_argument("assignments", nargs="*", help="assignment folders, e.g. a2_races (default: all)")
     parser.add_argument("--match", default="", help="only submissions whose file name contains this")
     parser.add_argument("--correct", action="store_true", help="grade tests/correct instead of tests/wrong")
+    parser.add_argument("--speed-only", action="store_true", help="with --correct: only the speed lines (quicker)")
     args = parser.parse_args()
     folder = ROOT / "tests" / ("correct" if args.correct else "wrong")
     paths = sorted(folder.glob("*/*.py"))
@@ -112,7 +129,10 @@ def main() -> int:
     if unknown:
         parser.error(f"no submissions for {', '.join(sorted(unknown))} in {folder.relative_to(ROOT)}/")
     paths = [p for p in paths if (not args.assignments or p.parent.name in args.assignments) and args.match in p.stem]
-    (correct_table if args.correct else wrong_table)(Course(ROOT), paths)
+    if args.correct:
+        correct_table(Course(ROOT), paths, speed_only=args.speed_only)
+    else:
+        wrong_table(Course(ROOT), paths)
     return 0
 
 
