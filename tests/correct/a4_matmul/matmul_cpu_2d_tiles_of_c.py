@@ -18,10 +18,12 @@ def matmul_cpu(A, B):
         i1 = min(i0 + TI, n)
         j1 = min(j0 + TJ, m)
         acc = np.zeros((i1 - i0, j1 - j0), dtype=np.float64)
-        for i in range(i0, i1):
+        for i in range(i1 - i0):
+            row = acc[i]
             for p in range(k):
-                a = A[i, p]
-                for j in range(j0, j1):
-                    acc[i - i0, j - j0] += a * B[p, j]
+                a = A[i0 + i, p]
+                panel = B[p, j0:j1]  # a slice: indices from 0, so numba can vectorise the loop
+                for j in range(row.shape[0]):
+                    row[j] += a * panel[j]
         C[i0:i1, j0:j1] = acc
     return C

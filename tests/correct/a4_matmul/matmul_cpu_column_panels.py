@@ -13,8 +13,10 @@ def matmul_cpu(A, B):
         j0 = b * PANEL
         j1 = min(j0 + PANEL, m)
         for i in range(n):
+            row = C[i, j0:j1]
             for p in range(k):
                 a = A[i, p]
-                for j in range(j0, j1):
-                    C[i, j] += a * B[p, j]
+                panel = B[p, j0:j1]  # slices: indices from 0, so numba can vectorise the loop
+                for j in range(row.shape[0]):
+                    row[j] += a * panel[j]
     return C
