@@ -207,6 +207,10 @@ class Measurement:
             "background_cpu": round(self.background_cpu, 3),
             "stop": self.stop_reason,
         }
+        if len(self.rounds) >= 2:  # rounds alternate their order: a gap here means the order matters
+            out["speedup_by_order"] = [
+                round(statistics.median(r.speedup for r in self.rounds[parity::2]), 3) for parity in (0, 1)
+            ]
         if self.self_speedup is not None:
             out["self_speedup"] = round(self.self_speedup, 3)
             out["single_core_speedup"] = round(self.single_core_speedup, 3)  # type: ignore[arg-type]

@@ -73,6 +73,7 @@ def test_measurement_reports_both_ratios_and_grades_their_minimum():
     metrics = m.metrics()
     assert metrics["speedup"] == pytest.approx(1.82) and metrics["baseline_speedup"] == pytest.approx(1.9)
     assert metrics["self_speedup"] == pytest.approx(1.82) and metrics["pinned_cores"] == 1.0
+    assert metrics["speedup_by_order"] == [pytest.approx(1.835), pytest.approx(1.8)]  # rounds 0 and 2 | round 1
 
 
 @pytest.mark.parametrize("serial_speed", [1.17, 1.38, 1.56, 6.3])
@@ -195,7 +196,7 @@ def test_measure_times_the_candidate_on_one_core_every_round():
     machine = FakeMachine()
     m, _ = _grade(machine, _sleeper(lambda: 0.02 if machine.pinned else 0.011))
     assert all(r.single_core is not None for r in m.rounds)
-    assert 1.6 < m.self_speedup < 2.0 and 1.6 < m.baseline_speedup < 2.0
+    assert 1.5 < m.self_speedup < 2.3 and 1.5 < m.baseline_speedup < 2.3  # 1.82 nominal; sleeps overshoot under load
     assert m.pinned_cpu is not None and m.pinned_cores < 0.2, "sleeping uses no CPU, pinned or not"
     assert all(r.single_core_cpu is not None for r in m.rounds)
     assert set(range(len(m.rounds))) <= set(machine.pins), "each round names its CPU (they alternate)"
