@@ -6,7 +6,8 @@
 Each file (a known-wrong one from tests/wrong/, or a correct-but-different one from
 tests/correct/) is appended to its assignment's reference solution and graded N times with the
 hidden tests under the strict simulator, on the rubric line it names (`# breaks: task.part.kind`)
-or, for a file without one, on every correctness line. With `--busy` a spinning process holds
+or, for a correct one, on the correctness lines of the parts whose functions it redefines (the
+selection tests/assignments/test_wrong_submissions.py makes). With `--busy` a spinning process holds
 one core for the whole run: the condition under which a race used to hide (threads taking turns).
 
 One row per file: how many gradings lost points on the line (wrong files must lose them in every
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.course import Course  # noqa: E402
 from grader.grading import GradingError, grade_submission  # noqa: E402
+from tests.assignments.test_wrong_submissions import touched_lines  # noqa: E402
 
 RETRIES = 5  # gradings voided because the course checkout was edited meanwhile are run again
 
@@ -64,7 +66,7 @@ def grade_once(course: Course, path: Path) -> tuple[float, float, float]:
     """(points on the line, its maximum, seconds) for one grading of ``path``."""
     a = course.resolve(path.parent.name)
     line = line_of(path)
-    select = [line] if line else ["*.*.correctness"]
+    select = [line] if line else touched_lines(a, path)
     solution = (a.solution_dir / f"{a.spec.module}.py").read_text()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "sub"
@@ -108,7 +110,7 @@ def main() -> int:
             top = results[0][1]
             seconds = sum(s for _, _, s in results) / len(results)
             label = f"{path.parent.name}/{path.stem}"
-            line = line_of(path) or "*.*.correctness"
+            line = line_of(path) or ", ".join(touched_lines(course.resolve(path.parent.name), path))
             print(f"| {label} | {line} | {condition} | {lost}/{args.runs} | {points} (of {top:g}) | {seconds:.1f} |", flush=True)
     return 0
 
