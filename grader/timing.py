@@ -19,10 +19,14 @@ and the bandwidth probe (memory-bound tasks).
 - The speedup graded is the part that comes from running in parallel: per round min(C1/C, B/C),
   the candidate's speedup over itself on one core, capped by its speedup over the staff baseline
   (code slower than the staff's serial loop earns no more than its real speedup). A serial
-  program, however well tuned, runs as fast on one core: C1/C stays near 1. Without C1 (GPU
-  parts) it is B/C. The speedup is the median of the per-round values; its interval is a
-  bootstrap interval of that median. The machine's capacity is the median of Ks/Kp over the same rounds: how much
-  parallel speedup a perfectly parallel kernel gets *right now*.
+  program, however well tuned, runs as fast on one core: C1/C stays near 1. C1 is taken over the
+  pin's own cost, K1/Ks: the serial probe timed on the same CPU (K1) against unpinned (Ks) in the
+  same round. On a busy machine an unpinned serial program moves to whichever CPU is free and a
+  pinned one cannot (a serial impostor measured C1/C of 1.17-1.26 at load 18); the ratio K1/Ks
+  shows that cost and takes it out. Without C1 (GPU parts) the graded speedup is B/C. The
+  speedup is the median of the per-round values; its interval is a bootstrap interval of that
+  median. The machine's capacity is the median of Ks/Kp over the same rounds: how much parallel
+  speedup a perfectly parallel kernel gets *right now*.
 - Rounds continue until the decision is clear (`decide` says so) or the time budget is spent.
 - Guards against inflating the baseline: before the candidate has ever run, the baseline is timed
   against the serial probe; later baseline times are clamped to 1.25x what that ratio and the
@@ -56,7 +60,7 @@ TIME_BUDGET_S = 12.0
 PRE_ROUNDS = 3  # baseline timings taken before the candidate first runs
 IDLE_WINDOW_S = 0.01  # after each round the timing thread sleeps this long: any CPU used meanwhile is not ours
 IDLE_SETTLE_S = 0.005  # ...after first letting the runtime's own worker threads (OpenMP spin-waits) go idle
-SERIAL_STEPS = ("B", "C1", "Ks", "Ws")  # serial timings start after the same settle
+SERIAL_STEPS = ("B", "C1", "Ks", "K1", "Ws")  # serial timings start after the same settle
 PROBE_MAX_S = 0.25  # the compute probe is scaled to last as long as the baseline, up to this
 BASELINE_CLAMP = 1.25  # a baseline slower than this times its calibrated expectation is clamped
 BOOTSTRAP_RESAMPLES = 400
@@ -71,6 +75,7 @@ class Round:
     idle_cpu: float = 0.0  # CPU per wall second the process used while the timing thread slept after the round
     probe_serial: float | None = None
     probe_parallel: float | None = None
+    probe_serial_pinned: float | None = None  # the serial probe on C1's CPU (K1): what the pin alone costs serial code
     reference: float | None = None
     bandwidth_serial: float | None = None
     bandwidth_parallel: float | None = None
@@ -84,9 +89,20 @@ class Round:
         return self.baseline / self.candidate
 
     @property
+    def pin_penalty(self) -> float:
+        """K1/Ks: how much slower serial staff code ran on C1's CPU than unpinned, moments apart (1 on an
+        idle machine; more when that CPU is shared and an unpinned program could have moved away)."""
+        if self.probe_serial_pinned is None or self.probe_serial is None:
+            return 1.0
+        return self.probe_serial_pinned / self.probe_serial
+
+    @property
     def self_speedup(self) -> float | None:
-        """C1/C: over the candidate itself on one core (only running in parallel counts)."""
-        return None if self.single_core is None else self.single_core / self.candidate
+        """C1/C over the pin's own cost (K1/Ks): over the candidate itself on one core, as fast as a
+        serial program gets one core now (only running in parallel counts)."""
+        if self.single_core is None:
+            return None
+        return self.single_core / (self.candidate * self.pin_penalty)
 
     @property
     def speedup(self) -> float:
@@ -138,10 +154,11 @@ class Measurement:
 
     @property
     def single_core_speedup(self) -> float | None:
-        """Median B/C1: the candidate on one core against the staff serial baseline (its serial speed)."""
+        """Median B/C1 (C1 over the pin's own cost): the candidate on one core against the staff serial
+        baseline (its serial speed)."""
         if any(r.single_core is None for r in self.rounds):
             return None
-        return statistics.median(r.baseline / r.single_core for r in self.rounds)  # type: ignore[operator]
+        return statistics.median(r.baseline * r.pin_penalty / r.single_core for r in self.rounds)  # type: ignore[operator]
 
     @property
     def capacity(self) -> float | None:
@@ -215,6 +232,7 @@ class Measurement:
             out["self_speedup"] = round(self.self_speedup, 3)
             out["single_core_speedup"] = round(self.single_core_speedup, 3)  # type: ignore[arg-type]
             out["single_core_s"] = round(statistics.median(r.single_core for r in self.rounds), 6)  # type: ignore[type-var]
+            out["pin_penalty"] = round(statistics.median(r.pin_penalty for r in self.rounds), 3)
         if self.pinned_cores is not None:
             out["pinned_cores"] = round(self.pinned_cores, 3)
         if self.reference_speedup is not None:
@@ -488,7 +506,7 @@ def measure(
         steps = (
             ["B", "C"]
             + (["C1"] if one_core else [])
-            + (["Ks", "Kp"] if probe else [])
+            + (["Ks"] + (["K1"] if one_core else []) + ["Kp"] if probe else [])
             + (["R"] if reference else [])
             + (["Ws", "Wp"] if bandwidth else [])
         )
@@ -519,6 +537,9 @@ def measure(
                 times[step], _, _ = _timed(reference, arg)  # type: ignore[arg-type]
             elif step == "Ks":
                 times[step] = _wall_of(probe.serial)  # type: ignore[union-attr]
+            elif step == "K1":
+                with one_core(len(rounds)):  # type: ignore[misc]  # the CPU C1 gets this round
+                    times[step] = _wall_of(probe.serial)  # type: ignore[union-attr]
             elif step == "Kp":
                 times[step] = _wall_of(probe.parallel)  # type: ignore[union-attr]
             elif step == "Ws":
@@ -539,6 +560,7 @@ def measure(
                 candidate=times["C"],
                 probe_serial=times.get("Ks"),
                 probe_parallel=times.get("Kp"),
+                probe_serial_pinned=times.get("K1"),
                 baseline_cpu=cpu_b,
                 idle_cpu=idle_cpu,
                 reference=times.get("R"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import statistics
 import threading
 import time
 from contextlib import contextmanager
@@ -147,6 +148,13 @@ def test_a_pin_that_does_not_hold_defers():
 # ------------------------------------------------------- end to end with controlled workloads
 
 
+NAP_SCALE = 3  # the fakes' times below are stretched 3x: a loaded machine oversleeps by milliseconds
+
+
+def _nap(seconds):
+    time.sleep(seconds * NAP_SCALE)
+
+
 class FakeMachine:
     """Two perfect cores whose code sleeps; `one_core` halves the parallel speed of what runs in it."""
 
@@ -164,15 +172,15 @@ class FakeMachine:
             self.pinned = False
 
     def serial(self):
-        time.sleep(0.01)
+        _nap(0.01)
 
     def parallel(self):
-        time.sleep(0.01 if self.pinned else 0.005)
+        _nap(0.01 if self.pinned else 0.005)
 
 
 def _sleeper(seconds):
     def run(x):
-        time.sleep(seconds() if callable(seconds) else seconds)
+        _nap(seconds() if callable(seconds) else seconds)
         return x
 
     return run
@@ -213,6 +221,25 @@ def test_a_parallel_candidate_scores_full_through_measure():
     machine = FakeMachine()
     _, d = _grade(machine, _sleeper(lambda: 0.021 if machine.pinned else 0.011))
     assert d.verdict == "scored" and d.credit == 1.0, d.message
+
+
+def test_a_busy_pinned_cpu_does_not_turn_serial_code_into_parallel_code():
+    """On a busy machine an unpinned serial program escapes to the free CPU and a pinned one cannot:
+    the serial impostor's C1 is slower than its C. The serial probe timed on the same CPU (K1)
+    shows the same slowdown, and the self-speedup is taken over it."""
+
+    class BusyPinnedCpu(FakeMachine):
+        def serial(self):
+            _nap(0.013 if self.pinned else 0.01)  # a neighbour takes 23 % of the pinned CPU
+
+    machine = BusyPinnedCpu()
+    m, d = _grade(machine, _sleeper(lambda: 0.0065 if machine.pinned else 0.005))  # 4x the baseline, serial
+    assert statistics.median(r.single_core / r.candidate for r in m.rounds) > 1.2, "uncorrected, it would look parallel"
+    assert m.self_speedup < 1.1 and 1.15 < statistics.median(r.pin_penalty for r in m.rounds) < 1.6
+    assert d.verdict == "scored" and d.credit == 0.0, d.message
+    parallel = BusyPinnedCpu()
+    _, d = _grade(parallel, _sleeper(lambda: 0.026 if parallel.pinned else 0.011))  # 1.8x over itself on a free core
+    assert d.credit == 1.0, d.message
 
 
 def test_an_output_wrong_only_on_one_core_is_caught():
