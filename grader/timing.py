@@ -42,6 +42,7 @@ from __future__ import annotations
 import os
 import statistics
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ _wall = time.perf_counter
 _cpu = time.process_time
 _thread_cpu = time.thread_time
 _sleep = time.sleep
+_native_id = threading.get_native_id
 
 MIN_ROUNDS = 16
 MAX_ROUNDS = 40
@@ -82,6 +84,7 @@ class Round:
     baseline_clamped: bool = False
     single_core: float | None = None  # the candidate confined to one core (C1)
     single_core_cpu: float | None = None  # process CPU seconds per wall second during C1: <= 1 when the pin holds
+    staff_threads_cpu: float | None = None  # CPU seconds the grader's own other threads (numba's pool) used during C
 
     @property
     def baseline_speedup(self) -> float:
@@ -235,6 +238,9 @@ class Measurement:
             out["pin_penalty"] = round(statistics.median(r.pin_penalty for r in self.rounds), 3)
         if self.pinned_cores is not None:
             out["pinned_cores"] = round(self.pinned_cores, 3)
+        staff = [r.staff_threads_cpu / r.candidate for r in self.rounds if r.staff_threads_cpu is not None]
+        if staff:  # share of a core the grader's own threads (numba's pool) burnt while the candidate ran
+            out["staff_threads_cpu"] = round(statistics.median(staff), 3)
         if self.reference_speedup is not None:
             out["reference_speedup"] = round(self.reference_speedup, 3)
         if self.bandwidth_ceiling is not None:
@@ -315,6 +321,21 @@ def _identical(a: Any, b: Any) -> bool:
         and a.dtype == b.dtype
         and bool(np.array_equal(a, b))
     )
+
+
+def _run_time(tids: list[int]) -> float | None:
+    """Seconds on CPU of these threads of this process so far (ended ones count 0); None without schedstat."""
+    total = 0
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except FileNotFoundError:
+            if os.path.exists(f"/proc/self/task/{tid}"):
+                return None  # the kernel keeps no schedstat
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / 1e9
 
 
 class PinUnavailable(RuntimeError):
@@ -483,6 +504,9 @@ def measure(
                     pinned.append((_cpu() - c0) / wall)
     baseline_per_probe = statistics.median(per_probe) if per_probe else None
     pinned_cpu = statistics.median(pinned) if pinned else None
+    # Threads that exist before the candidate ever runs are the grader's (numba's pool after the
+    # probe, a timer): CPU they use while the candidate runs means they spin and compete with it.
+    staff_threads = [t for t in _tasks("self") if t != _native_id()]
     candidate(inputs[0])
     if one_core is not None:
         with one_core(0):
@@ -515,6 +539,7 @@ def measure(
         cpu_b = 0.0
         unchecked: list[Any] = []  # the round's candidate outputs (C, C1), checked after it
         c1_cpu = 0.0
+        staff_cpu: float | None = None
         for index, step in enumerate(steps):
             if step in SERIAL_STEPS:
                 _sleep(IDLE_SETTLE_S)  # the last parallel step's spinning workers would slow it and count as "background"
@@ -522,7 +547,10 @@ def measure(
                 times[step], cpu_b, outputs[step] = _timed(baseline, arg)
             elif step in ("C", "C1"):
                 if step == "C":
+                    s0 = _run_time(staff_threads)
                     times[step], _, out = _timed(candidate, arg)
+                    s1 = _run_time(staff_threads)
+                    staff_cpu = None if s0 is None or s1 is None else s1 - s0
                 else:
                     with one_core(len(rounds)):  # type: ignore[misc]  # which CPU alternates between rounds
                         c0 = _cpu()
@@ -569,6 +597,7 @@ def measure(
                 baseline_clamped=times["B"] > limit,
                 single_core=times.get("C1"),
                 single_core_cpu=c1_cpu if "C1" in times else None,
+                staff_threads_cpu=staff_cpu,
             )
         )
         if len(rounds) >= min_rounds:

@@ -298,6 +298,39 @@ def test_equal_outputs_are_checked_once_per_round():
     assert len(calls) == 4
 
 
+def test_the_graders_own_threads_spinning_during_the_candidate_are_measured():
+    """A thread that existed before the candidate ever ran (as numba's pool after the probe does) and
+    burns CPU while the candidate runs shows in staff_threads_cpu; an idle one does not."""
+    go, stop = threading.Event(), threading.Event()
+
+    def pool_worker():
+        while not stop.is_set():
+            if not go.wait(0.001):
+                continue
+            while go.is_set() and not stop.is_set():
+                pass  # spinning, as an OpenMP worker after its region
+
+    def candidate(x):
+        go.set()
+        time.sleep(0.02)
+        go.clear()
+        return x
+
+    worker = threading.Thread(target=pool_worker, daemon=True)
+    worker.start()
+    try:
+        spun = measure(lambda x: x, candidate, [1], lambda g, w: None, min_rounds=4, max_rounds=4)
+        go.clear()
+        quiet = measure(lambda x: x, _sleeper(0.02 / NAP_SCALE), [1], lambda g, w: None, min_rounds=4, max_rounds=4)
+    finally:
+        stop.set()
+        worker.join()
+    if spun.rounds[0].staff_threads_cpu is None:
+        pytest.skip("this kernel keeps no per-thread schedstat")
+    assert spun.metrics()["staff_threads_cpu"] > 0.1  # ~1 core idle, 0.2 at load 11
+    assert quiet.metrics()["staff_threads_cpu"] < 0.05
+
+
 # ------------------------------------------------------------------------------- the real pin
 
 
