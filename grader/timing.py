@@ -84,7 +84,7 @@ class Round:
     baseline_clamped: bool = False
     single_core: float | None = None  # the candidate confined to one core (C1)
     single_core_cpu: float | None = None  # process CPU seconds per wall second during C1: <= 1 when the pin holds
-    staff_threads_cpu: float | None = None  # CPU seconds the grader's own other threads (numba's pool) used during C
+    staff_threads_cpu: float | None = None  # CPU seconds threads older than the candidate (numba's pool) used during C
 
     @property
     def baseline_speedup(self) -> float:
@@ -239,7 +239,7 @@ class Measurement:
         if self.pinned_cores is not None:
             out["pinned_cores"] = round(self.pinned_cores, 3)
         staff = [r.staff_threads_cpu / r.candidate for r in self.rounds if r.staff_threads_cpu is not None]
-        if staff:  # share of a core the grader's own threads (numba's pool) burnt while the candidate ran
+        if staff:  # share of a core numba's pool (and any other thread older than the candidate) used during C
             out["staff_threads_cpu"] = round(statistics.median(staff), 3)
         if self.reference_speedup is not None:
             out["reference_speedup"] = round(self.reference_speedup, 3)
@@ -505,7 +505,9 @@ def measure(
     baseline_per_probe = statistics.median(per_probe) if per_probe else None
     pinned_cpu = statistics.median(pinned) if pinned else None
     # Threads that exist before the candidate ever runs are the grader's (numba's pool after the
-    # probe, a timer): CPU they use while the candidate runs means they spin and compete with it.
+    # probe, a timer). For a candidate without prange, CPU they use while it runs means they spin
+    # and compete with it; a prange candidate does half its own work on that pool, so there it is
+    # no diagnostic (the reference measured ~0.14-1 of a core, by load).
     staff_threads = [t for t in _tasks("self") if t != _native_id()]
     candidate(inputs[0])
     if one_core is not None:
