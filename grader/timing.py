@@ -507,7 +507,7 @@ def measure(
     # Threads that exist before the candidate ever runs are the grader's (numba's pool after the
     # probe, a timer). For a candidate without prange, CPU they use while it runs means they spin
     # and compete with it; a prange candidate does half its own work on that pool, so there it is
-    # no diagnostic (the reference measured ~0.14-1 of a core, by load).
+    # no diagnostic (the a3 reference measured 0.14 of a core there at load 10).
     staff_threads = [t for t in _tasks("self") if t != _native_id()]
     candidate(inputs[0])
     if one_core is not None:
