@@ -119,7 +119,7 @@ CONTENTION_BURST = 4  # calls back to back (their results checked afterwards): n
 # one paused mid-row while another runs); on a machine shared with other programs they get a
 # fraction of the cores, and a wall-clock budget bought them ever less running time: a shared
 # scratch row kept its point in 4 of 20 gradings with one core busy at a 3 s wall-clock budget.
-CONTENTION_CPU_S = 6.0  # at least this much CPU time in matmul_cpu (about 3-4 s on an idle 2-core machine)
+CONTENTION_CPU_S = 6.0  # at least this much CPU time in this process (two threads on two free cores: ~3 s)
 CONTENTION_PASSES = 2  # and at least this many passes over the shapes
 CONTENTION_MAX_S = 40.0  # but stop after this long whatever the CPU time (a very busy machine)
 
