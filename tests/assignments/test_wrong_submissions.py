@@ -18,7 +18,12 @@ hidden tests under the strict simulator.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
+import sys
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -105,17 +110,63 @@ def lines_of(report) -> dict[str, tuple[float, float, set[Status]]]:
     return out
 
 
+class Gradings:
+    """Grades the selected known submissions ahead, as many at a time as there are usable cores.
+
+    A grading is a worker process that mostly runs one core's worth of Python, so two at a time
+    halve this module's time on a 2-core CI machine. That is safe for what these tests assert: a
+    racy CPU submission is caught with one core busy too (tests/wrong/README.md: ≥ 19 of 20), a
+    known-slow one must only never earn a speed point (deferred on a busy machine is allowed), and
+    correct-but-different files are graded on correctness lines only. Every grading is submitted
+    when the first test asks, so the module ends (and no timing test elsewhere overlaps it) when
+    its last test has its result.
+    """
+
+    def __init__(self, items: list[pytest.Item]) -> None:
+        self._tmp = Path(tempfile.mkdtemp(prefix="known-submissions-"))
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(os.sched_getaffinity(0))))
+        self._futures: dict[Path, Future] = {}
+        for item in items:
+            callspec = getattr(item, "callspec", None)
+            if item.module is sys.modules[__name__] and callspec is not None and "path" in callspec.params:
+                path = callspec.params["path"]
+                self._futures.setdefault(path, self._pool.submit(self._grade, path))
+
+    def _grade(self, path: Path):
+        assignment = Course(ROOT).resolve(path.parent.name)
+        select = touched_lines(assignment, path)
+        if path.is_relative_to(WRONG):
+            # The broken line, plus every correctness line the file could change (to prove those keep
+            # their points); the lines of parts it leaves alone run the reference's own code (validate).
+            select = sorted(set(select) | {breaks(path)})
+        parent = self._tmp / f"{path.parent.name}-{path.stem}-{'wrong' if path.is_relative_to(WRONG) else 'correct'}"
+        parent.mkdir()
+        return grade_submission(
+            assignment, submission_folder(assignment, path, parent), hidden=True, gpu="cudasim", select=select
+        )
+
+    def report(self, path: Path):
+        if path not in self._futures:  # run on its own (e.g. by node id)
+            self._futures[path] = self._pool.submit(self._grade, path)
+        return self._futures[path].result()
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def gradings(request):
+    known = Gradings(request.session.items)
+    yield known
+    known.close()
+
+
 @pytest.mark.parametrize("path", CASES, ids=[case_id(p) for p in CASES])
-def test_wrong_submission_loses_points_only_where_it_is_wrong(path, tmp_path):
-    assignment = Course(ROOT).resolve(path.parent.name)
+def test_wrong_submission_loses_points_only_where_it_is_wrong(path, gradings):
     broken = breaks(path)
     task, part, kind = broken.split(".")
-    folder = submission_folder(assignment, path, tmp_path)
-    # The broken line, plus every correctness line the file could change (to prove those keep their
-    # points); the lines of parts it leaves alone run the reference's own code, proven by validate.
-    select = sorted(set(touched_lines(assignment, path)) | {broken})
-    report = grade_submission(assignment, folder, hidden=True, gpu="cudasim", select=select)
-    lines = lines_of(report)
+    lines = lines_of(gradings.report(path))
     score, top, statuses = lines[broken]
     assert score < top, f"{broken} kept all its points: {statuses}"
     if kind == "performance":  # on a machine too busy to judge: deferred, still never a point
@@ -133,15 +184,10 @@ def _correct_params():
 
 
 @pytest.mark.parametrize("path", list(_correct_params()))
-def test_correct_submission_keeps_every_point(path, tmp_path):
-    assignment = Course(ROOT).resolve(path.parent.name)
+def test_correct_submission_keeps_every_point(path, gradings):
     differs(path)  # says what it does differently
-    select = touched_lines(assignment, path)
-    report = grade_submission(
-        assignment, submission_folder(assignment, path, tmp_path), hidden=True, gpu="cudasim", select=select
-    )
-    lines = lines_of(report)
-    assert lines, f"no test graded {select}"
+    report = gradings.report(path)
+    assert lines_of(report), f"no test graded {touched_lines(Course(ROOT).resolve(path.parent.name), path)}"
     short = [
         f"{t.task}.{t.part}.{t.kind} {t.name}: {t.status.value} {t.score:g}/{t.max_score:g} {first_line(t.message)}"
         for t in report.tests
