@@ -17,8 +17,6 @@ grading), the points of each grading, and the seconds per grading.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import multiprocessing
 import os
 import re
 import sys
@@ -29,32 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from speedup_reliability import one_core_busy  # noqa: E402 - the same spinning neighbour as there
+
 from grader.course import Course  # noqa: E402
 from grader.grading import GradingError, grade_submission  # noqa: E402
 from tests.assignments.test_wrong_submissions import touched_lines  # noqa: E402
 
 RETRIES = 5  # gradings voided because the course checkout was edited meanwhile are run again
-
-
-def _spin() -> None:
-    with contextlib.suppress(OSError):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    while True:
-        pass
-
-
-@contextlib.contextmanager
-def one_core_busy(enabled: bool):
-    if not enabled:
-        yield
-        return
-    spinner = multiprocessing.get_context("fork").Process(target=_spin, daemon=True)
-    spinner.start()
-    try:
-        yield
-    finally:
-        spinner.terminate()
-        spinner.join()
 
 
 def line_of(path: Path) -> str | None:
