@@ -23,10 +23,11 @@ and the bandwidth probe (memory-bound tasks).
   pin's own cost, K1/Ks: the serial probe timed on the same CPU (K1) against unpinned (Ks) in the
   same round. On a busy machine an unpinned serial program moves to whichever CPU is free and a
   pinned one cannot (a serial impostor measured C1/C of 1.17-1.26 at load 18); the ratio K1/Ks
-  shows that cost and takes it out. Without C1 (GPU parts) the graded speedup is B/C. The
-  speedup is the median of the per-round values; its interval is a bootstrap interval of that
-  median. The machine's capacity is the median of Ks/Kp over the same rounds: how much parallel
-  speedup a perfectly parallel kernel gets *right now*.
+  shows that cost and takes it out. Without C1 (GPU parts) the graded speedup is B/C. Each ratio
+  is the median of its per-round values, and its interval a bootstrap interval of that median
+  (the graded interval: the smaller bound of the two, each). The machine's capacity is the
+  median of Ks/Kp over the same rounds: how much parallel speedup a perfectly parallel kernel
+  gets *right now*.
 - Rounds continue until the decision is clear (`decide` says so) or the time budget is spent.
 - Guards against inflating the baseline: before the candidate has ever run, the baseline is timed
   against the serial probe; later baseline times are clamped to 1.25x what that ratio and the
@@ -109,7 +110,8 @@ class Round:
 
     @property
     def speedup(self) -> float:
-        """The graded ratio: min(C1/C, B/C), or B/C where the candidate was not timed on one core."""
+        """This round's min(C1/C, B/C), or B/C without C1: a diagnostic. What is graded is the
+        minimum of the two ratios' medians over all rounds (`graded_speedup`), not the median of this."""
         own = self.self_speedup
         return self.baseline_speedup if own is None else min(own, self.baseline_speedup)
 
@@ -127,19 +129,13 @@ class Measurement:
     bandwidth_bytes: float | None = None  # bytes the bandwidth probe moves per call
     task_bytes: float | None = None  # bytes the task moves per call (memory-bound tasks)
     stop_reason: str = ""
-    interval: tuple[float, float] = (0.0, 0.0)  # bootstrap interval of the median speedup
+    interval: tuple[float, float] = (0.0, 0.0)  # bootstrap interval of the graded speedup (`graded_interval`)
     pinned_cpu: float | None = None  # cores' worth of CPU the parallel probe used pinned to one core: <= 1 when the pin takes
 
     @property
     def speedup(self) -> float:
-        """The graded speedup: min(median C1/C, median B/C), or median B/C without one-core timings.
-
-        The minimum of the two medians, not the median of per-round minima: a round's two ratios
-        are noisy, and taking the smaller in every round pulls the result below both (on an idle
-        2-core VM the a3 reference got 1.32 that way where its two medians were 1.57 and 1.88).
-        """
-        own = self.self_speedup
-        return self.baseline_speedup if own is None else min(own, self.baseline_speedup)
+        """The graded speedup: min(median C1/C, median B/C), or median B/C without one-core timings."""
+        return graded_speedup(self.rounds)
 
     @property
     def baseline_speedup(self) -> float:
@@ -177,14 +173,15 @@ class Measurement:
 
     @property
     def efficiency(self) -> float | None:
-        """Median per-round speedup / capacity: the share of the machine's parallelism the code used.
+        """The graded speedup with each round's ratios over that round's capacity: the share of the
+        machine's parallelism the code used.
 
         It stays put when the machine's speed changes under us (a neighbour on the same physical
         core), which the raw speedup cannot: both numbers of a round are timed moments apart.
         """
         if any(r.capacity is None for r in self.rounds):
             return None
-        return statistics.median(r.speedup / r.capacity for r in self.rounds)  # type: ignore[operator]
+        return graded_speedup(self.rounds, lambda r, ratio: ratio / r.capacity)  # type: ignore[operator]
 
     @property
     def reference_speedup(self) -> float | None:
@@ -234,9 +231,7 @@ class Measurement:
             "stop": self.stop_reason,
         }
         if len(self.rounds) >= 2:  # rounds alternate their order: a gap here means the order matters
-            out["speedup_by_order"] = [
-                round(statistics.median(r.speedup for r in self.rounds[parity::2]), 3) for parity in (0, 1)
-            ]
+            out["speedup_by_order"] = [round(graded_speedup(self.rounds[parity::2]), 3) for parity in (0, 1)]
         if self.self_speedup is not None:
             out["self_speedup"] = round(self.self_speedup, 3)
             out["single_core_speedup"] = round(self.single_core_speedup, 3)  # type: ignore[arg-type]
@@ -631,6 +626,20 @@ def _with_interval(
         stop_reason=stop,
         interval=graded_interval(rounds),
     )
+
+
+def graded_speedup(rounds: Sequence[Round], per_round: Callable[[Round, float], float] = lambda r, ratio: ratio) -> float:
+    """min(median C1/C, median B/C) over the rounds, or median B/C without one-core timings;
+    ``per_round(round, ratio)`` rescales each round's ratio first (by its capacity, for efficiency).
+
+    The minimum of the two medians, not the median of per-round minima: a round's two ratios are
+    noisy, and taking the smaller in every round pulls the result below both (on an idle 2-core VM
+    the a3 reference got 1.32 that way where its two medians were 1.57 and 1.88).
+    """
+    base = statistics.median(per_round(r, r.baseline_speedup) for r in rounds)
+    if any(r.self_speedup is None for r in rounds):
+        return base
+    return min(base, statistics.median(per_round(r, r.self_speedup) for r in rounds))  # type: ignore[arg-type]
 
 
 def graded_interval(rounds: Sequence[Round]) -> tuple[float, float]:
