@@ -98,7 +98,7 @@ class SharedArray(np.ndarray):
         if detector is not None and not isinstance(value, np.ndarray):
             address = simrace.element_address(self, idx)
             if address is not None:
-                detector.record(address, True, simrace.READ, None, self, idx, 2)
+                detector.record(address, True, simrace.READ, None, idx, 2)
         return value
 
     def __setitem__(self, idx, val):
@@ -107,7 +107,7 @@ class SharedArray(np.ndarray):
         if detector is not None:
             address = simrace.element_address(self, idx)
             if address is not None:
-                detector.record(address, True, simrace.WRITE, val, self, idx, 2)
+                detector.record(address, True, simrace.WRITE, val, idx, 2)
         super().__setitem__(idx, val)
 
 
@@ -223,7 +223,7 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
         if detector is not None and not isinstance(value, within):
             address = simrace.element_address(ary, idx)
             if address is not None:
-                detector.record(address, False, simrace.READ, None, ary, idx, 2)
+                detector.record(address, False, simrace.READ, None, idx, 2)
         return value
 
     def checked_setitem(self, idx, val):
@@ -233,7 +233,7 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
         if detector is not None:
             address = simrace.element_address(ary, idx)
             if address is not None:
-                detector.record(address, False, simrace.WRITE, val, ary, idx, 2)
+                detector.record(address, False, simrace.WRITE, val, idx, 2)
         return setitem(self, idx, val)
 
     patch(within, "__getitem__", checked_getitem)

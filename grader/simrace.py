@@ -29,7 +29,7 @@ import os
 import re
 import sys
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -55,10 +55,18 @@ def _conflict(a: str, b: str) -> bool:
     return a != READ or b != READ
 
 
-class Access(tuple):
-    """(thread, block, epoch, warp, warp_epoch, kind, value, array, index, line)."""
+class Access(NamedTuple):
+    """One element access by one simulated thread, with what orders it against the others."""
 
-    __slots__ = ()
+    thread: tuple  # (block, thread) as the kernel's author would write them
+    block: tuple  # blockIdx
+    epoch: int  # cuda.syncthreads() calls the thread has passed
+    warp: int  # warp index within the block
+    warp_epoch: int  # cuda.syncwarp() calls the thread has passed
+    kind: str  # READ, WRITE or ATOMIC
+    value: Any  # what a plain write stored (None for reads)
+    index: Any  # the index the kernel used
+    line: int  # the kernel's source line
 
 
 def thread_state() -> Any | None:
@@ -93,7 +101,7 @@ class RaceDetector:
         with self._lock:
             self._shared = {}  # every block has its own shared memory
 
-    def record(self, address: int, shared: bool, kind: str, value: Any, array: Any, index: Any, depth: int) -> None:
+    def record(self, address: int, shared: bool, kind: str, value: Any, index: Any, depth: int) -> None:
         t = thread_state()
         if t is None:
             return
@@ -102,13 +110,14 @@ class RaceDetector:
         frame = sys._getframe(depth)
         while frame.f_back is not None and frame.f_code.co_filename.startswith(_launch.skip_files):
             frame = frame.f_back  # inside cuda.atomic.*: the line that matters is the kernel's
-        who = (t._race_id, t._race_block, t._race_epoch, t._race_warp, t._race_warp_epoch)
-        access = Access((*who, kind, value, array, index, frame.f_lineno))
+        access = Access(
+            t._race_id, t._race_block, t._race_epoch, t._race_warp, t._race_warp_epoch, kind, value, index, frame.f_lineno
+        )
         cells = self._shared if shared else self._global
         with self._lock:
             cell = cells.get(address)
             if cell is None:
-                cell = cells[address] = _Cell(access[1], access[2])
+                cell = cells[address] = _Cell(access.block, access.epoch)
             other = self._check(cell, access)
             if other is None:
                 self._store(cell, access)
@@ -118,7 +127,7 @@ class RaceDetector:
 
     @staticmethod
     def _check(cell: _Cell, new: Access) -> Access | None:
-        me, block, epoch, warp, warp_epoch, kind, value = new[:7]
+        block, epoch, kind = new.block, new.epoch, new.kind
         if cell.block != block:  # a new block: all that came before is unordered with it
             for source in (cell.earlier_here, _by_kind(cell.current)):
                 for k, old in source.items():
@@ -132,33 +141,35 @@ class RaceDetector:
             if _conflict(kind, k) and not _same_write(new, old):
                 return old
         for (k, w, we), olds in cell.current.items():
-            if not _conflict(kind, k) or (w == warp and we != warp_epoch):
+            if not _conflict(kind, k) or (w == new.warp and we != new.warp_epoch):
                 continue  # same warp, a syncwarp apart: ordered
             for old in olds:
-                if old[0] != me and not _same_write(new, old):
+                if old.thread != new.thread and not _same_write(new, old):
                     return old
         return None
 
     @staticmethod
     def _store(cell: _Cell, new: Access) -> None:
-        key = (new[5], new[3], new[4])
+        key = (new.kind, new.warp, new.warp_epoch)
         olds = cell.current.get(key)
         if olds is None:
             cell.current[key] = [new]
-        elif len(olds) < 2 and olds[0][0] != new[0]:
+        elif len(olds) < 2 and olds[0].thread != new.thread:
             olds.append(new)
-        elif new[5] == WRITE:
-            olds[-1 if olds[-1][0] == new[0] else 0] = new  # keep each thread's latest value
+        elif new.kind == WRITE:
+            olds[-1 if olds[-1].thread == new.thread else 0] = new  # keep each thread's latest value
 
     def _message(self, new: Access, old: Access, name: str, memory: str) -> str:
         kinds = {frozenset((READ, WRITE)): "read/write", frozenset((WRITE,)): "write/write"}
-        what = kinds.get(frozenset((new[5], old[5])), f"{old[5]}/{new[5]}")
-        order = "in different blocks (nothing orders blocks within one launch)" if new[1] != old[1] else (
-            "in the same block with no barrier between them"
+        what = kinds.get(frozenset((new.kind, old.kind)), f"{old.kind}/{new.kind}")
+        order = (
+            "in different blocks (nothing orders blocks within one launch)"
+            if new.block != old.block
+            else ("in the same block with no barrier between them")
         )
         return (
-            f"data race ({what}) on {name}{_fmt_index(new[8])} ({memory}) in kernel {self.kernel_name}: "
-            f"{_who(old)} {_verb(old)} at line {old[9]}, {_who(new)} {_verb(new)} at line {new[9]}, "
+            f"data race ({what}) on {name}{_fmt_index(new.index)} ({memory}) in kernel {self.kernel_name}: "
+            f"{_who(old)} {_verb(old)} at line {old.line}, {_who(new)} {_verb(new)} at line {new.line}, "
             f"{order}; use cuda.atomic.* or a barrier"
         )
 
@@ -188,21 +199,21 @@ def _by_kind(current: dict[tuple, list[Access]]) -> dict[str, Access]:
 
 
 def _same_write(a: Access, b: Access) -> bool:
-    if a[5] != WRITE or b[5] != WRITE:
+    if a.kind != WRITE or b.kind != WRITE:
         return False
     try:
-        return bool(a[6] == b[6])
+        return bool(a.value == b.value)
     except Exception:  # noqa: BLE001 - values that cannot be compared are different
         return False
 
 
 def _who(a: Access) -> str:
-    block, thread = a[0]
+    block, thread = a.thread
     return f"block {block} thread {thread}"
 
 
 def _verb(a: Access) -> str:
-    return {READ: "read it", WRITE: "wrote it", ATOMIC: "updated it atomically"}[a[5]]
+    return {READ: "read it", WRITE: "wrote it", ATOMIC: "updated it atomically"}[a.kind]
 
 
 def _fmt_index(index: Any) -> str:
