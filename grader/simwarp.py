@@ -69,8 +69,14 @@ def _poison_like(value: Any) -> Any:
 
 
 def _lanes(mask: int) -> frozenset[int]:
-    mask = int(mask) & FULL_MASK
     return frozenset(lane for lane in range(WARP) if mask >> lane & 1)
+
+
+def _existing_lanes(t: Any) -> frozenset[int]:
+    """The lanes of ``t``'s warp that the block has (the last warp of a block may be partial)."""
+    base = t.thread_id // WARP * WARP
+    block_size = int(np.prod(t._manager._block_dim))
+    return frozenset(lane for lane in range(WARP) if base + lane < block_size)
 
 
 def _exchange(op: str, mask: int, value: Any, combine: Callable[[int, dict[int, Any]], Any]) -> Any:
@@ -81,18 +87,16 @@ def _exchange(op: str, mask: int, value: Any, combine: Callable[[int, dict[int, 
     manager = t._manager
     lane = t.thread_id % WARP
     warp_index = t.thread_id // WARP
-    block_size = int(np.prod(manager._block_dim))
-    existing = {lane_ for lane_ in range(WARP) if warp_index * WARP + lane_ < block_size}
-    expected = frozenset(_lanes(mask) & existing)
-    if lane not in _lanes(mask):
-        raise WarpError(
-            f"lane {lane} called cuda.{op} with a mask (0x{int(mask) & FULL_MASK:08x}) that leaves itself out"
-        )
+    mask = int(mask) & FULL_MASK
+    named = _lanes(mask)
+    if lane not in named:
+        raise WarpError(f"lane {lane} called cuda.{op} with a mask (0x{mask:08x}) that leaves itself out")
+    expected = named & _existing_lanes(t)
     warps: dict[int, _Warp] = manager.__dict__.setdefault("_warps", {})
     warp = warps.setdefault(warp_index, _Warp())
     counts: dict[int, int] = t.__dict__.setdefault("_warp_calls", {})
-    key = (int(mask) & FULL_MASK, counts.get(int(mask) & FULL_MASK, 0))
-    counts[key[0]] = key[1] + 1
+    key = (mask, counts.get(mask, 0))  # the n-th operation this lane makes with this mask
+    counts[mask] = key[1] + 1
     deadline = time.monotonic() + WAIT_LIMIT_S
     with warp.cond:
         round_ = warp.rounds.get(key)
@@ -130,7 +134,7 @@ def _stuck(manager: Any, warp_index: int, missing: list[int], epoch: int) -> str
             continue  # not started yet: it will come
         if t.exception:
             continue  # it failed: the simulator reports that failure and aborts us
-        if not t.is_alive():
+        if _exited(t):
             return f"lane {lane} has exited"
         # At a barrier in the same phase as us (not one that is just releasing it): it waits for us.
         if t.syncthreads_blocked and t._race_epoch >= epoch:
@@ -200,12 +204,9 @@ class WarpIntrinsics:
 
     def activemask(self):
         t = thread_state()
-        manager = t._manager
-        threads = manager.__dict__.get("_threads", {})
+        threads = t._manager.__dict__.get("_threads", {})
         base = t.thread_id // WARP * WARP
-        block_size = int(np.prod(manager._block_dim))
-        exited = {lane for lane in range(WARP) if _exited(threads.get(base + lane))}
-        return sum(1 << lane for lane in range(WARP) if base + lane < block_size and lane not in exited)
+        return sum(1 << lane for lane in _existing_lanes(t) if not _exited(threads.get(base + lane)))
 
     def lanemask_lt(self):
         t = thread_state()
