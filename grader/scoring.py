@@ -13,7 +13,7 @@ The rule for a CPU part with c usable cores (capped at the spec's max_cores):
 - floor  = 1 + floor_efficiency·(c−1), fixed by the cores: a serial program never gets past it.
 - credit is linear in the median speedup between floor (0) and target (1).
 
-The speedup is the part that comes from running in parallel: min(median C1/C, median B/C), where
+The speedup is the part that comes from running in parallel: min(C1/C, B/C), each the median over the rounds, where
 C1 is the candidate's own time confined to one core, taken over what the pin costs a serial staff
 kernel in the same round (see `grader.timing.graded_speedup`). A serial program runs as
 fast on one core, so however fast its loop, it stays under the floor; code slower than the
