@@ -36,10 +36,15 @@ def grade_cpu_speedup(
     candidate: Callable[[Any], Any],
     inputs: Sequence[Any],
     reference: Callable[[Any], Any] | None = None,
+    check: Callable[[Any, Any], None] | None = None,
 ) -> None:
     """Time the staff serial baseline against the student's parallel code, and the same code on one
     core, with the machine's capacity (and bandwidth, for memory-bound tasks) measured in the same
-    rounds; the speedup graded is the part from running in parallel (see `grader.scoring`)."""
+    rounds; the speedup graded is the part from running in parallel (see `grader.scoring`).
+
+    Every timed result is checked against the baseline's: elementwise within what the dtype
+    promises, or by ``check(got, want)`` where a correct answer may differ more (a reduction whose
+    terms cancel, added in another order)."""
     if min(cores, perf.max_cores) < 2:
         defer("only 1 usable core here, so no parallel speedup can show; graded on a multi-core machine")
     from .calibration import BandwidthProbe, ComputeProbe  # compiles the probes: only when timing
@@ -51,7 +56,7 @@ def grade_cpu_speedup(
             baseline,
             candidate,
             inputs,
-            _check,
+            check or _check,
             probe=ComputeProbe(),
             bandwidth=bandwidth,
             reference=reference,
@@ -73,11 +78,13 @@ def grade_gpu_speedup(
     candidate: Callable[[Any], Any],
     inputs: Sequence[Any],
     copies_included: bool = False,
+    check: Callable[[Any, Any], None] | None = None,
 ) -> None:
     """Time the serial CPU reference against the student's kernel on a real GPU (synchronized).
 
     The candidate gets the inputs already on the device; with ``copies_included`` it gets the host
-    arrays and its own transfers are timed too (a task about overlapping copies with compute)."""
+    arrays and its own transfers are timed too (a task about overlapping copies with compute).
+    ``check`` as for `grade_cpu_speedup`."""
     gpu.require_real_gpu()
     pairs = [(x, x if copies_included else gpu.to_device(x)) for x in inputs]
 
@@ -90,7 +97,7 @@ def grade_gpu_speedup(
         lambda pair: baseline(pair[0]),
         on_gpu,
         pairs,
-        lambda got, want: _check(gpu.to_host(got), want),
+        lambda got, want: (check or _check)(gpu.to_host(got), want),
         decide=lambda m: scoring.clear_enough(perf, 1, m),
     )
     from .devices import usable_cores

@@ -8,7 +8,7 @@ block size, size 1, other integer dtypes) and hammer the histogram to expose los
 import numpy as np
 
 from grader.perf import grade_cpu_speedup, grade_gpu_speedup
-from grader.testkit import assert_int_equal, assert_real_close, grade
+from grader.testkit import assert_array_close, assert_int_equal, assert_real_close, grade
 
 # ------------------------------------------------------------------------- task histogram
 
@@ -68,6 +68,12 @@ def _as_array(value):
     return np.asarray([value], dtype=np.float64)
 
 
+def _dot_check(n):
+    """A timed dot of n terms in [-1, 1] is right within what adding them in another order may
+    change: their terms cancel, so the bound scales with their absolute sum (at most n), not the result."""
+    return lambda got, want: assert_array_close(got, want, rtol=0, atol=1e-9 * n, what="timed result")
+
+
 @grade(task="dot", part="cpu", points=1)
 def test_dot_cpu_matches_serial(impl, reference):
     a, b = _vectors(100_003)
@@ -92,6 +98,7 @@ def test_dot_cpu_speedup(impl, reference, solution, spec, cores, grading):
         candidate=lambda ab: _as_array(impl.dot_cpu(ab[0], ab[1])),
         inputs=[_vectors(perf.size, seed=s) for s in range(2)],
         reference=(lambda ab: _as_array(solution.dot_cpu(ab[0], ab[1]))) if solution else None,
+        check=_dot_check(perf.size),
     )
 
 
@@ -106,4 +113,5 @@ def test_dot_gpu_speedup(impl, reference, spec, gpu, grading):
         baseline=lambda ab: _as_array(reference.dot_serial(ab[0], ab[1])),
         candidate=lambda ab: _as_array(impl.dot_gpu(ab[0], ab[1])),
         inputs=[_vectors(perf.size, seed=s) for s in range(2)],
+        check=_dot_check(perf.size),
     )
