@@ -12,6 +12,11 @@ one core for the whole run: the condition under which a race used to hide (threa
 
 One row per file: how many gradings lost points on the line (wrong files must lose them in every
 grading), the points of each grading, and the seconds per grading.
+
+With `--speed` the CPU speed lines of the parts a file touches are graded instead (no simulator),
+and each grading's verdict is listed: a correct parallel submission must get the same verdict in
+every quiet grading. A solution file itself (solutions/<id>/<module>.py) grades the reference on
+every CPU speed line.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,20 +47,36 @@ def line_of(path: Path) -> str | None:
     return found.group(1) if found else None
 
 
-def grade_once(course: Course, path: Path) -> tuple[float, float, float]:
-    """(points on the line, its maximum, seconds) for one grading of ``path``."""
+def speed_lines(a, path: Path) -> list[str]:
+    """The CPU speed lines of the parts ``path`` redefines (all of them for the reference itself)."""
+    if path == (a.solution_dir / f"{a.spec.module}.py").resolve():
+        tasks = {t.name for t in a.spec.tasks}
+    else:
+        touched = touched_lines(a, path)
+        tasks = {t.name for t in a.spec.tasks} if touched == ["*.*.correctness"] else {x.split(".")[0] for x in touched}
+    return [
+        f"{t.name}.{name.value}.performance"
+        for t in a.spec.tasks
+        for name, p in t.parts.items()
+        if t.name in tasks and name.value == "cpu" and p.performance is not None
+    ]
+
+
+def grade_once(course: Course, path: Path, speed: bool = False) -> tuple[float, float, float, str]:
+    """(points on the line, its maximum, seconds, verdicts) for one grading of ``path``."""
     a = course.resolve(path.parent.name)
     line = line_of(path)
-    select = [line] if line else touched_lines(a, path)
+    select = speed_lines(a, path) if speed else [line] if line else touched_lines(a, path)
     solution = (a.solution_dir / f"{a.spec.module}.py").read_text()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "sub"
         folder.mkdir()
-        (folder / f"{a.spec.module}.py").write_text(solution + "\n\n" + path.read_text())
+        is_reference = path == (a.solution_dir / f"{a.spec.module}.py").resolve()
+        (folder / f"{a.spec.module}.py").write_text(solution if is_reference else solution + "\n\n" + path.read_text())
         for attempt in range(RETRIES + 1):
             t0 = time.perf_counter()
             try:
-                report = grade_submission(a, folder, hidden=True, gpu="cudasim", select=select)
+                report = grade_submission(a, folder, hidden=True, gpu="none" if speed else "cudasim", select=select)
                 break
             except GradingError as exc:  # someone edited the course meanwhile: not the submission's verdict
                 if "checkout changed" not in str(exc) or attempt == RETRIES:
@@ -62,7 +84,11 @@ def grade_once(course: Course, path: Path) -> tuple[float, float, float]:
                 print(f"  (grading of {path.stem} voided by an edit to the course checkout; again)", file=sys.stderr)
                 time.sleep(5)
         seconds = time.perf_counter() - t0
-    return sum(t.score for t in report.tests), sum(t.max_score for t in report.tests), seconds
+    verdicts = "+".join(t.status.value for t in report.tests)
+    if os.environ.get("VERDICT_MESSAGES"):
+        for t in report.tests:
+            print(f"  {t.task}.{t.part}.{t.kind} {t.status.value}: {t.message[:300]}", file=sys.stderr)
+    return sum(t.score for t in report.tests), sum(t.max_score for t in report.tests), seconds, verdicts
 
 
 def main() -> int:
@@ -72,6 +98,7 @@ def main() -> int:
     parser.add_argument("files", nargs="+", type=Path, help="known-wrong or correct-but-different submission files")
     parser.add_argument("--runs", type=int, default=20, help="gradings per file (default 20)")
     parser.add_argument("--busy", action="store_true", help="keep one core busy with a spinning process meanwhile")
+    parser.add_argument("--speed", action="store_true", help="grade the CPU speed lines the files touch, not correctness")
     args = parser.parse_args()
     missing = [str(p) for p in args.files if not p.is_file()]
     if missing:
@@ -79,18 +106,28 @@ def main() -> int:
     course = Course(ROOT)
     condition = "one core busy" if args.busy else "idle"
     print(f"load average before: {os.getloadavg()[0]:.2f}; condition: {condition}; runs: {args.runs}\n")
-    print("| submission | line | condition | gradings losing points | points per grading | s per grading |")
-    print("|---|---|---|---|---|---|", flush=True)
+    print("| submission | line | condition | gradings losing points | points per grading | verdicts | s per grading |")
+    print("|---|---|---|---|---|---|---|", flush=True)
     with one_core_busy(args.busy):
         for path in args.files:
-            results = [grade_once(course, path.resolve()) for _ in range(args.runs)]
-            lost = sum(got < top - 1e-9 for got, top, _ in results)
-            points = " ".join(f"{got:g}" for got, _, _ in results)
+            if args.speed and not speed_lines(course.resolve(path.parent.name), path.resolve()):
+                print(f"| {path.parent.name}/{path.stem} | (no CPU speed line) | | | | | |", flush=True)
+                continue
+            results = [grade_once(course, path.resolve(), args.speed) for _ in range(args.runs)]
+            lost = sum(got < top - 1e-9 for got, top, _, _ in results)
+            points = " ".join(f"{got:.2g}" for got, _, _, _ in results)
             top = results[0][1]
-            seconds = sum(s for _, _, s in results) / len(results)
+            seconds = sum(s for _, _, s, _ in results) / len(results)
+            tally = Counter(v for _, _, _, v in results)
+            verdicts = ", ".join(f"{v} {n}" for v, n in tally.most_common())
             label = f"{path.parent.name}/{path.stem}"
-            line = line_of(path) or ", ".join(touched_lines(course.resolve(path.parent.name), path))
-            print(f"| {label} | {line} | {condition} | {lost}/{args.runs} | {points} (of {top:g}) | {seconds:.1f} |", flush=True)
+            a = course.resolve(path.parent.name)
+            line = ", ".join(speed_lines(a, path.resolve())) if args.speed else line_of(path) or ", ".join(touched_lines(a, path))
+            print(
+                f"| {label} | {line} | {condition} | {lost}/{args.runs} | {points} (of {top:g}) | {verdicts} | {seconds:.1f} |",
+                flush=True,
+            )
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
     return 0
 
 
