@@ -20,7 +20,7 @@ from grader.release import build_release
 
 KINDS = ("reference", "stub", "wrong", "slow", "broken", "late")
 WRONG = "\n\ndef karp_flatt(speedup, workers):\n    return 0.5\n"
-SLOW = '''
+SLOW = """
 
 from numba import njit as _njit
 
@@ -39,7 +39,7 @@ def _serial_fourier(x, terms):
 
 def fourier_cpu(x, terms):
     return _serial_fourier(x, terms)
-'''
+"""
 
 
 def _git(repo: Path, *args: str, when: datetime | None = None) -> None:

@@ -29,6 +29,7 @@ def write_text_atomic(path: Path | str, text: str) -> None:
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
+
 # What a student reads about a hidden test that did not pass: never its name, input or expectation.
 HIDDEN_MESSAGES = {
     "failed": "wrong result on a hidden test input",

@@ -30,7 +30,7 @@ def test_dot_timed_check_accepts_a_sum_in_another_order(chunks):
     n = 3_000_000
     ab = public._vectors(n, seed=1)
     serial = float(np.dot(ab[0], ab[1]))
-    partials = [float(np.dot(a, b)) for a, b in zip(np.array_split(ab[0], chunks), np.array_split(ab[1], chunks))]
+    partials = [float(np.dot(a, b)) for a, b in zip(np.array_split(ab[0], chunks), np.array_split(ab[1], chunks), strict=True)]
     public._dot_check(n)(public._as_array(sum(reversed(partials))), public._as_array(serial))
 
 

@@ -13,7 +13,7 @@ from grader.results import Status
 
 from ..conftest import ROOT
 
-STUCK = '''
+STUCK = """
 import threading
 
 import pytest
@@ -30,7 +30,7 @@ def test_waits_forever(impl):
 @grade(task="amdahl", part="python", points=1)
 def test_after_the_stuck_one(impl):
     assert impl.amdahl_speedup(0.5, 2) > 1
-'''
+"""
 
 
 def test_a_test_with_its_own_short_limit_times_out_quickly_and_alone(tmp_path, a1):

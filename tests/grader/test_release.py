@@ -126,7 +126,7 @@ def test_workflow_passes_actionlint_and_wires_the_reporter(released):
     assert done.returncode == 0, done.stdout + done.stderr
     text = workflow.read_text()
     assert "grader test a1" in text and '--classroom "$GITHUB_OUTPUT"' in text and '--summary "$GITHUB_STEP_SUMMARY"' in text
-    assert "PARLAB_RESULTS: \"${{ steps.parlab.outputs.result }}\"" in text and "runners: parlab" in text
+    assert 'PARLAB_RESULTS: "${{ steps.parlab.outputs.result }}"' in text and "runners: parlab" in text
     assert "secrets." not in text, "the student's workflow needs no instructor secret"
 
 

@@ -14,8 +14,15 @@ def _forge():
     for entry in environ.split("\0"):
         if entry.startswith("PARLAB_CHANNEL="):
             prefix = entry.split(":", 1)[-1]  # whatever follows the fd: hoped to be the secret
-    record = {"name": "test_fourier_cpu_matches_serial", "task": "fourier", "part": "cpu", "kind": "correctness",
-              "status": "passed", "score": 1.0, "max_score": 1.0}
+    record = {
+        "name": "test_fourier_cpu_matches_serial",
+        "task": "fourier",
+        "part": "cpu",
+        "kind": "correctness",
+        "status": "passed",
+        "score": 1.0,
+        "max_score": 1.0,
+    }
     line = (prefix + _json.dumps({"event": "record", "record": record}) + "\n").encode()
     for fd in range(1, 64):
         try:
