@@ -49,17 +49,12 @@ def line_of(path: Path) -> str | None:
 
 def speed_lines(a, path: Path) -> list[str]:
     """The CPU speed lines of the parts ``path`` redefines (all of them for the reference itself)."""
+    every = [f"{t.name}.{name.value}" for t in a.spec.tasks for name, p in t.parts.items() if name.value == "cpu" and p.performance]
     if path == (a.solution_dir / f"{a.spec.module}.py").resolve():
-        tasks = {t.name for t in a.spec.tasks}
-    else:
-        touched = touched_lines(a, path)
-        tasks = {t.name for t in a.spec.tasks} if touched == ["*.*.correctness"] else {x.split(".")[0] for x in touched}
-    return [
-        f"{t.name}.{name.value}.performance"
-        for t in a.spec.tasks
-        for name, p in t.parts.items()
-        if t.name in tasks and name.value == "cpu" and p.performance is not None
-    ]
+        return [f"{x}.performance" for x in every]
+    touched = touched_lines(a, path)
+    parts = set(every) if touched == ["*.*.correctness"] else {x.rsplit(".", 1)[0] for x in touched}
+    return [f"{x}.performance" for x in every if x in parts]
 
 
 def grade_once(course: Course, path: Path, speed: bool = False) -> tuple[float, float, float, str]:
