@@ -49,7 +49,9 @@ def line_of(path: Path) -> str | None:
 
 def speed_lines(a, path: Path) -> list[str]:
     """The CPU speed lines of the parts ``path`` redefines (all of them for the reference itself)."""
-    every = [f"{t.name}.{name.value}" for t in a.spec.tasks for name, p in t.parts.items() if name.value == "cpu" and p.performance]
+    every = [
+        f"{t.name}.{name.value}" for t in a.spec.tasks for name, p in t.parts.items() if name.value == "cpu" and p.performance
+    ]
     if path == (a.solution_dir / f"{a.spec.module}.py").resolve():
         return [f"{x}.performance" for x in every]
     touched = touched_lines(a, path)
