@@ -6,6 +6,7 @@ Layout of a submissions folder (`--out` of collect, `--submissions` of grade-all
     <student_id>/submission.json    who, repository URL, status, commit SHA and time, lateness, penalty
     <student_id>/repo/              the repository checked out (detached) at that commit
     <student_id>/cache/<phase>-<sha>-<suite>.json   one grading phase's GradeReport
+    <student_id>/inflight-<phase>.json              a grading under way (left behind if grade-all died)
     <student_id>/result.json        the merged GradeReport plus submission facts (what reports read)
 
 Correctness phases of different students run in parallel (`--jobs`); performance phases run one
@@ -13,6 +14,11 @@ at a time afterwards, on an otherwise idle machine, because parallel timings wou
 other. Each phase's result is cached under the commit SHA and a hash of the test suite (assignment,
 hidden tests, solution, grader), written atomically, so a rerun skips everything already done and
 a run killed at any moment loses at most the gradings in flight and never duplicates one.
+
+Where the worker cannot be isolated from the grader (`isolation.py`: `reduced`), a submission can
+kill grade-all itself. Each grading in flight is marked on disk; a rerun grades the submissions
+that were in flight when a run died first, one at a time, and a submission in flight at
+`MAX_DEATHS` deaths gets an error for that phase instead of a third try: the class goes on.
 """
 
 from __future__ import annotations
@@ -34,10 +40,12 @@ from .course import Assignment
 from .grading import GradingError, grade_submission
 from .integrity import course_fingerprint
 from .policy import LatePolicy
-from .results import GradeReport, Machine, Status, write_text_atomic
+from .results import GradeReport, Machine, Status, TestRecord, write_text_atomic
 
 PHASES = {"correctness": "*.*.correctness", "performance": "*.*.performance"}
 GIT_TIMEOUT_S = 300
+MAX_DEATHS = 2  # runs that died with a submission in flight before it is skipped with an error
+DIED = "grade-all stopped abnormally"
 MISSING_REPO_SIGNS = ("does not exist", "not found", "Could not read from remote", "not appear to be")
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")  # also a folder name
 
@@ -283,6 +291,45 @@ def _grade_phase(assignment: Assignment, folder: Path, sub: Submission, phase: s
     return report
 
 
+def _inflight_path(folder: Path, sub: Submission, phase: str) -> Path:
+    return folder / sub.student_id / f"inflight-{phase}.json"
+
+
+def _deaths(folder: Path, sub: Submission, phase: str) -> int:
+    """How many grade-all runs ended (died) while this submission's phase was being graded."""
+    try:
+        return int(json.loads(_inflight_path(folder, sub, phase).read_text()).get("attempts", 0))
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def _died_grading(assignment: Assignment, sub: Submission, phase: str, deaths: int, folder: Path) -> GradeReport:
+    """The phase's report for a submission that was in flight each time grade-all died: errors, not zeros in silence."""
+    message = (
+        f"{DIED} {deaths} times while this submission was being graded: it may have killed the "
+        "grader (grading ran with reduced isolation). Not graded: look at the code; to try again, delete "
+        f"{sub.student_id}/cache/{phase}-*.json and {sub.student_id}/inflight-*.json, then rerun grade-all"
+    )
+    kind = PHASES[phase].rsplit(".", 1)[1]
+    tests = tuple(
+        TestRecord(name=f"{task}.{part} {k}", task=task, part=part, kind=k, status=Status.error, score=0.0, max_score=points,
+                   message=message)
+        for (task, part, k), points in assignment.spec.buckets().items()
+        if k == kind and points > 0
+    )  # fmt: skip
+    return GradeReport(
+        assignment=assignment.id,
+        title=assignment.spec.title,
+        submission=str(folder / sub.student_id),
+        machine=Machine(cores=0, gpu="none"),
+        tests=tests,
+        visibility="all",
+        errors=(message,),
+        flags=(f"{sub.student_id} ({phase}): {message}",),
+        graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
 def grade_all(
     assignment: Assignment,
     folder: Path,
@@ -300,20 +347,31 @@ def grade_all(
     reports: dict[str, dict[str, GradeReport]] = {s.student_id: {} for s in subs}
     for phase in phases_of(assignment):
         on_phase(phase, len(subs))
-        todo = []
+        todo, suspects = [], []
         for sub in subs:
             cached = _cache_path(folder, sub, phase, suite)
             report = _read_cache(cached)
+            deaths = _deaths(folder, sub, phase)
             if report is not None and not _worth_retrying(report):
                 reports[sub.student_id][phase] = report
                 stats.cached[phase] += 1
                 on_done(phase, sub, True)
+            elif deaths >= MAX_DEATHS or any(
+                r.errors[:1] and r.errors[0].startswith(DIED) for r in reports[sub.student_id].values()
+            ):
+                report = _died_grading(assignment, sub, phase, max(deaths, MAX_DEATHS), folder)
+                write_json_atomic(cached, report.to_dict())
+                reports[sub.student_id][phase] = report
+                stats.failures.append(f"{sub.student_id} ({phase}): {report.errors[0]}")
+                on_done(phase, sub, False)
             else:
-                todo.append(sub)
+                (suspects if deaths else todo).append(sub)
         workers = max(1, jobs) if phase == "correctness" else 1  # timings need the machine to themselves
 
         def run(sub: Submission, phase: str = phase) -> tuple[Submission, GradeReport | None, float]:
             started = datetime.now(timezone.utc)
+            marker = _inflight_path(folder, sub, phase)
+            write_json_atomic(marker, {"attempts": _deaths(folder, sub, phase) + 1, "started": started.isoformat()})
             try:
                 report = _grade_phase(assignment, folder, sub, phase, suite, gpu)
             except GradingError as exc:
@@ -323,16 +381,22 @@ def grade_all(
             except Exception as exc:  # noqa: BLE001 - one submission's trouble must not stop the class
                 stats.failures.append(f"{sub.student_id} ({phase}): {type(exc).__name__}: {str(exc)[:300]}")
                 return sub, None, 0.0
+            finally:
+                marker.unlink(missing_ok=True)  # this process is alive: whatever happened, it was not a death
             return sub, report, (datetime.now(timezone.utc) - started).total_seconds()
 
+        def record(sub: Submission, report: GradeReport | None, seconds: float, phase: str = phase) -> None:
+            if report is not None:
+                reports[sub.student_id][phase] = report
+                stats.graded[phase] += 1
+                stats.seconds[phase] += seconds
+            on_done(phase, sub, False)
+
+        for sub in suspects:  # in flight when a run died: alone, so a second death names the one that caused it
+            record(*run(sub))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for future in as_completed([pool.submit(run, s) for s in todo]):
-                sub, report, seconds = future.result()
-                if report is not None:
-                    reports[sub.student_id][phase] = report
-                    stats.graded[phase] += 1
-                    stats.seconds[phase] += seconds
-                on_done(phase, sub, False)
+                record(*future.result())
     for sub in load_submissions(folder):
         write_result(folder, sub, reports.get(sub.student_id, {}), assignment)
     return stats

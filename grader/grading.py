@@ -10,6 +10,7 @@ from pathlib import Path
 from .course import Assignment
 from .devices import choose_backend, describe_machine, worker_environment
 from .integrity import course_fingerprint, fingerprint_changes, protected_changes, quotes_secret, secret_lines
+from .isolation import IsolationUnavailable, require
 from .results import GradeReport, Status
 from .sandbox import WorkerError, run_worker
 
@@ -59,6 +60,10 @@ def grade_submission(
     solution = (
         assignment.solution_dir if hidden and (assignment.solution_dir / f"{assignment.spec.module}.py").is_file() else None
     )
+    try:
+        isolation = require()
+    except IsolationUnavailable as exc:
+        raise GradingError(str(exc), usage=True) from None
     watched = [assignment.folder, assignment.hidden_dir, assignment.solution_dir, Path(__file__).resolve().parent]
     before = course_fingerprint(watched)
     try:
@@ -72,6 +77,8 @@ def grade_submission(
             select=list(select or []),
             test_timeout=assignment.spec.test_timeout,
             solution=solution,
+            isolation=isolation,
+            hide=[assignment.hidden_dir.parent, assignment.solution_dir.parent],  # every assignment's
         )
     except WorkerError as exc:
         raise GradingError(f"{assignment.id}: {exc}", usage=False) from None
@@ -116,4 +123,5 @@ def grade_submission(
         duration=round(time.monotonic() - started, 3),
         graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         flags=tuple(flags),
+        isolation=isolation.level,
     )

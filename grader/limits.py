@@ -33,14 +33,16 @@ class Limits:
     cpu_s: int = 3600
     max_processes: int = 64  # worker threads count as processes for the kernel's limit
 
-    def preexec(self, *, gpu: bool) -> Callable[[], None]:
-        """The function to run in the child between fork and exec: system calls only."""
+    def preexec(self, *, gpu: bool, uid: int | None = None) -> Callable[[], None]:
+        """The function to run in the child between fork and exec: system calls only.
+
+        ``uid``: the user the worker will run as (isolation drops root to an unprivileged one)."""
         memory = self.memory_mb * MIB
         memory_kind = resource.RLIMIT_DATA if gpu else resource.RLIMIT_AS
         files = self.file_mb * MIB
         # The kernel counts every process and thread of the user, not of this worker: leave room
         # for what the user already runs.
-        nproc = _user_tasks() + self.max_processes * 4
+        nproc = _user_tasks(os.getuid() if uid is None else uid) + self.max_processes * 4
 
         def apply() -> None:
             _die_with_parent()
@@ -64,9 +66,8 @@ def _die_with_parent() -> None:
         pass  # not Linux: the parent's own kill paths still apply
 
 
-def _user_tasks() -> int:
+def _user_tasks(uid: int) -> int:
     """Threads of all processes of this user right now (what RLIMIT_NPROC counts)."""
-    uid = os.getuid()
     count = 0
     for entry in os.listdir("/proc"):
         if entry.isdigit():

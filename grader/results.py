@@ -118,6 +118,7 @@ class GradeReport:
     duration: float = 0.0
     flags: tuple[str, ...] = ()  # for a TA to look at: protected files changed, limits hit, tampering
     graded_at: str = ""  # ISO 8601 (UTC) when grading finished
+    isolation: str = ""  # full | reduced: why (what the worker could reach: see grader/isolation.py)
 
     @property
     def score(self) -> float:
@@ -185,6 +186,7 @@ class GradeReport:
             "errors": list(self.errors),
             "flags": list(self.flags),
             "graded_at": self.graded_at,
+            "isolation": self.isolation,
             "tests": [t.to_dict() for t in self.tests],
         }
 
@@ -201,6 +203,7 @@ class GradeReport:
             duration=d.get("duration", 0.0),
             flags=tuple(d.get("flags", ())),
             graded_at=d.get("graded_at", ""),
+            isolation=d.get("isolation", ""),
         )
 
     def write_json(self, path: Path) -> None:

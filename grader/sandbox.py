@@ -12,6 +12,7 @@ process of the run, including ones that left the process group (found by a marke
 environment). Each test is limited twice: by pytest-timeout inside the worker,
 and by the parent, which follows the running test over the channel and kills the worker's process
 group a few seconds after the limit (compiled code holding the GIL cannot be stopped from inside).
+What the worker can touch (processes, files, network) is confined by `isolation.py`.
 A test may set itself a shorter limit with `@pytest.mark.timeout(s)` (e.g. one that would otherwise
 wait for a deadlocked student pipeline); pytest-timeout enforces it and the record names it.
 The whole run also has a wall-clock deadline. When the worker
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .channel import ParentChannel, parse_line
+from .isolation import Isolation, detect, python_paths
 from .limits import Limits, describe_death
 from .results import Status, TestRecord
 
@@ -241,10 +243,13 @@ def _run_once(
     prepare: Callable[[Path], list[str]],
     limits: Limits,
     gpu: bool,
+    isolation: Isolation,
+    view: tuple[list[Path], list[Path]],
 ) -> tuple[int | None, str, bool, list[str]]:
     """One worker process: stream channel events to `on_event`; return (exit code, output tail, hit deadline, notes).
 
-    The worker inherits only the channel's child ends.
+    The worker inherits only the channel's child ends; ``view`` is what it may read and what it
+    must not see (see `Isolation.wrap`).
     ``deadline()`` is asked again after every event, so it can follow the test that is running.
     """
     read_fd, secret = channel.read_fd, channel.secret
@@ -252,17 +257,22 @@ def _run_once(
     with tempfile.TemporaryDirectory(prefix="parlab-run-") as tmp, tempfile.TemporaryFile("w+b") as log:
         workdir = Path(tmp)
         notes = prepare(workdir)
+        isolation.prepare(workdir)
         env = {**env, RUN_MARKER_ENV: marker, "HOME": str(workdir / "home")}
+        if isolation.full:
+            env["TMPDIR"] = "/tmp"  # the sandbox's private one
+        cwd = workdir / LAYOUT.scratch_to_cwd
+        readable, hide = view
         proc = subprocess.Popen(
-            cmd,
-            cwd=workdir / LAYOUT.scratch_to_cwd,
+            isolation.wrap(cmd, workdir=workdir, cwd=cwd, readable=readable, gpu=gpu, hide=hide),
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             pass_fds=channel.child_fds,
             start_new_session=True,
-            preexec_fn=limits.preexec(gpu=gpu),
+            preexec_fn=limits.preexec(gpu=gpu, uid=isolation.uid if isolation.full else None),
         )
         channel.close_child_ends()  # from now on, EOF means every process of the worker is done
 
@@ -281,14 +291,15 @@ def _run_once(
         finally:
             os.close(read_fd)
             _kill_run(proc, marker)  # always: also reaps anything the tests left running
-        reason = describe_death(proc.returncode, limits)
+        code = isolation.exit_code(proc.returncode)
+        reason = describe_death(code, limits)
         if reason and not hit_deadline and not forked:  # our own kill says nothing new
             notes.append(reason)
         log.seek(0, os.SEEK_END)
         size = log.tell()
         log.seek(max(0, size - OUTPUT_TAIL))
         tail = log.read().decode(errors="replace")
-        return proc.returncode, tail, hit_deadline, notes
+        return code, tail, hit_deadline, notes
 
 
 def _pump(
@@ -349,10 +360,17 @@ def run_worker(
     test_timeout: float,
     solution: Path | None = None,
     limits: Limits | None = None,
+    isolation: Isolation | None = None,
+    hide: Sequence[Path] = (),
 ) -> WorkerRun:
-    """Run the tests, restarting the worker past any test that kills it, until every test has a record."""
+    """Run the tests, restarting the worker past any test that kills it, until every test has a record.
+
+    ``isolation`` (default: what this machine allows) confines each worker; ``hide`` are course
+    folders it must never see (hidden tests, solutions)."""
     run = WorkerRun()
     limits = limits or Limits()
+    isolation = isolation or detect()
+    view = ([*python_paths(), Path(assignment)], list(hide))
     public_tests, hidden_tests = list(public_tests), list(hidden_tests)
     targets = [f"{LAYOUT.public}/{p.name}" for p in public_tests] + [f"{LAYOUT.hidden}/{p.name}" for p in hidden_tests]
     current: dict[str, str | float | None] = {"nodeid": None, "since": 0.0}
@@ -396,7 +414,7 @@ def run_worker(
             return run_deadline
 
         cmd = _worker_command(assignment, submission, solution is not None, bool(hidden_tests), targets, select, test_timeout)
-        code, tail, hit_deadline, notes = _run_once(cmd, env, channel, deadline, on_event, prepare, limits, gpu)
+        code, tail, hit_deadline, notes = _run_once(cmd, env, channel, deadline, on_event, prepare, limits, gpu, isolation, view)
         run.output_tail = tail
         run.notes += [n for n in notes if n not in run.notes]
         if not collected_once:

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..isolation import warning as isolation_warning
 from ..results import GradeReport, Status, TestRecord
 
 STATUS_STYLE = {
@@ -56,6 +57,10 @@ def render(report: GradeReport, console: Console, *, verbose: bool = False) -> N
         )
     )
     console.print(Text(report.machine.describe(), style="dim"))
+    if report.isolation.startswith("reduced") and report.visibility == "all":  # a grade from code that could reach out
+        console.print(Text(isolation_warning(report.isolation.split(": ", 1)[-1]), style="bold yellow"))
+    elif report.isolation:
+        console.print(Text(f"isolation: {report.isolation}", style="dim"))
     for err in report.errors:
         console.print(Text(f"! {err}", style="bold red"))
     for flag in report.flags:

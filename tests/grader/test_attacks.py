@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader import course as course_mod
+from grader import isolation
 from grader.grading import GradingError, grade_submission
 from grader.integrity import secret_lines
 from grader.results import GradeReport, Status
@@ -133,12 +134,27 @@ def test_patching_the_grader_is_detected_and_undone(a1, make_submission, tmp_pat
     assert set(statuses(report, task="amdahl")) == {Status.passed}
 
 
-def test_reading_hidden_tests_reveals_nothing_to_the_student(a1, make_submission, tmp_path):
+@pytest.fixture(params=["isolated", "not isolated"])
+def isolation_mode(request, monkeypatch):
+    """Attacks the isolation stops first, also run without it: the defences behind it must hold alone."""
+    if request.param == "isolated" and not isolation.detect().full:
+        pytest.skip(f"isolation not available here: {isolation.detect().why}")
+    if request.param == "not isolated":
+        monkeypatch.setenv(isolation.MODE_ENV, "off")
+    isolation.detect.cache_clear()
+    yield request.param
+    isolation.detect.cache_clear()
+
+
+def test_reading_hidden_tests_reveals_nothing_to_the_student(a1, make_submission, tmp_path, isolation_mode):
     report = grade(a1, make_submission(attack("read_hidden_tests")), CHEAP, tmp_path=tmp_path)
     cpu = [t for t in report.tests if t.part == "cpu"]
     assert cpu and all(t.score == 0 for t in cpu)
-    assert any("withheld" in t.message for t in cpu)
-    assert any("quoted a course-internal file" in f for f in report.flags)
+    if isolation_mode == "isolated":  # the course checkout is not in the sandbox's view at all
+        assert all("nothing found" in t.message for t in cpu), [t.message for t in cpu]
+    else:  # read, but the message quoting it is withheld and flagged
+        assert any("withheld" in t.message for t in cpu)
+        assert any("quoted a course-internal file" in f for f in report.flags)
     assert_nothing_secret_shown(a1, report)
 
 
@@ -164,13 +180,21 @@ def test_wrecking_the_working_directory_changes_nothing(a1, make_submission, tmp
     assert (sub / "speedup.py").is_file()
 
 
-def test_poisoning_the_course_checkout_stops_grading(make_submission, tmp_path, a1):
+def test_poisoning_the_course_checkout_stops_grading(make_submission, tmp_path, a1, isolation_mode):
     course = tmp_path / "course"
     for part in ("assignments", "solutions", "tests/hidden"):
         shutil.copytree(a1.course_root / part, course / part)
     copy = course_mod.Course(course).resolve("a1")
-    with pytest.raises(GradingError, match="course checkout changed"):
-        grade(copy, make_submission(attack("poison_course")), ["amdahl"])
+    before = {p: p.read_bytes() for p in course.rglob("*.py")}
+    if isolation_mode == "isolated":  # the assignment folder is read-only in the sandbox: the write fails
+        report = grade(copy, make_submission(attack("poison_course")), ["amdahl"])
+        assert report.tests and all(t.status is Status.error for t in report.tests)
+        denied = ("Read-only file system", "Permission denied")  # as an unprivileged user, permissions say no first
+        assert all(any(d in t.message for d in denied) for t in report.tests), [t.message for t in report.tests]
+        assert {p: p.read_bytes() for p in course.rglob("*.py")} == before
+    else:  # written, caught by the fingerprint, and this submission's results are not kept
+        with pytest.raises(GradingError, match="course checkout changed"):
+            grade(copy, make_submission(attack("poison_course")), ["amdahl"])
 
 
 def test_sys_exit_at_import_scores_nothing_and_says_why(a1, make_submission, tmp_path):
