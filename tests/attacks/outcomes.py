@@ -14,6 +14,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from grader import isolation
 from grader.course import Course
 from grader.grading import GradingError, grade_submission
 
@@ -21,6 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ATTACKS = Path(__file__).resolve().parent / "a1_speedup"
 CHEAP = ["amdahl", "fourier.cpu.correctness"]
 AIMED_AT_SPEED = {"cache_outputs", "background_thread", "patch_perf_counter"}
+# Harmful where the worker is not isolated (they would kill this script, or every process as root,
+# or overwrite files named on this machine's command lines): graded only when isolation is full.
+NEEDS_ISOLATION = {"kill_grader", "kill_everything", "reach_outside"}
 
 
 def outcome(report) -> str:
@@ -46,6 +50,9 @@ def main() -> int:
     print("| attack | outcome |\n|---|---|")
     for attack in sorted(ATTACKS.glob("*.py")):
         if args.only and attack.stem not in args.only:
+            continue
+        if attack.stem in NEEDS_ISOLATION and not isolation.detect().full:
+            print(f"| {attack.stem} | not run: the worker is not isolated here ({isolation.detect().why}) |", flush=True)
             continue
         with tempfile.TemporaryDirectory() as tmp:
             if attack.stem == "poison_course":  # works on a throwaway copy of the course
