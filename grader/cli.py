@@ -239,6 +239,10 @@ def grade(
     Exits 0 whenever grading completed, whatever the score; a submission that is missing, does
     not import or crashes gets zero for the affected tests and the rest are still graded.
 
+    The submission runs isolated with bubblewrap (its own processes, files and network; the report
+    says `isolation: full`); where that is not possible it runs with reduced isolation and a
+    warning. PARLAB_ISOLATION=required refuses to grade without isolation, =off turns it off.
+
     Example: grader grade a1 --submission solutions/a1_speedup --json results/a1.json
     """
     a = _assignment(_course(course), assignment)
@@ -407,14 +411,23 @@ def grade_all_cmd(
     Correctness runs in parallel, speed one submission at a time. Results are cached per commit
     and test-suite version: rerunning (after a crash, a kill, or new commits) grades only what is
     missing. Then writes gradebook.csv, lms.csv (Canvas import), feedback/<student>.md, report.html.
+    Each submission runs isolated (bubblewrap: ci/system-packages.sh installs it); without that a
+    warning says so, and a submission that kills grade-all twice is skipped with an error.
 
     Example: grader grade-all a1 --submissions subs/a1 --jobs 2
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from .batch import BatchError, grade_all
+    from .isolation import IsolationUnavailable, require, warning
 
     a = _assignment(_course(course), assignment)
+    try:
+        iso = require()
+    except IsolationUnavailable as exc:
+        raise fail(str(exc)) from None
+    if not iso.full:
+        err_console.print(Text(warning(iso.why), style="bold yellow"))
     columns = (
         TextColumn("{task.description:<12}"),
         BarColumn(),

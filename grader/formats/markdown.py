@@ -20,7 +20,8 @@ def summary(report: GradeReport) -> str:
         "",
         f"**{report.score:g} / {report.gradable_max:g} points** on the {which} this machine could judge"
         + (f" ({report.deferred_points:g} more graded later)" if report.deferred_points else "")
-        + f" · {report.machine.describe()}",
+        + f" · {report.machine.describe()}"
+        + (f" · isolation: {report.isolation}" if report.isolation else ""),
         "",
         "| task | part | check | status | points | detail |",
         "|---|---|---|---|---|---|",
