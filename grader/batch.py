@@ -36,7 +36,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from .course import Assignment
+from .course import Assignment, SubmissionLayoutError, find_module_folder
 from .grading import GradingError, grade_submission
 from .integrity import course_fingerprint
 from .policy import LatePolicy
@@ -243,17 +243,6 @@ def suite_version(assignment: Assignment) -> str:
     return digest.hexdigest()[:16]
 
 
-def module_folder(repo: Path, assignment: Assignment) -> Path:
-    """Where the student's module is: the release layout first, else the first one found (not in .git)."""
-    preferred = repo / "assignments" / assignment.folder.name
-    if (preferred / f"{assignment.spec.module}.py").is_file():
-        return preferred
-    for found in sorted(repo.rglob(f"{assignment.spec.module}.py")):
-        if ".git" not in found.relative_to(repo).parts:
-            return found.parent
-    return preferred  # missing: grading reports it per test
-
-
 def phases_of(assignment: Assignment) -> list[str]:
     has_perf = any(kind == "performance" for (_, _, kind) in assignment.spec.buckets())
     return ["correctness", "performance"] if has_perf else ["correctness"]
@@ -285,7 +274,7 @@ def _worth_retrying(report: GradeReport) -> bool:
 
 def _grade_phase(assignment: Assignment, folder: Path, sub: Submission, phase: str, suite: str, gpu: str | None) -> GradeReport:
     report = grade_submission(
-        assignment, module_folder(folder / sub.student_id / "repo", assignment), hidden=True, gpu=gpu, select=[PHASES[phase]]
+        assignment, find_module_folder(folder / sub.student_id / "repo", assignment), hidden=True, gpu=gpu, select=[PHASES[phase]]
     )
     write_json_atomic(_cache_path(folder, sub, phase, suite), report.to_dict())
     return report
@@ -377,6 +366,10 @@ def grade_all(
             except GradingError as exc:
                 if not exc.usage:  # the course itself changed: stop, the TA must restore it, then rerun
                     raise
+                stats.failures.append(f"{sub.student_id} ({phase}): {exc}")
+                return sub, None, 0.0
+            except SubmissionLayoutError as exc:
+                stats.failures.append(f"{sub.student_id} ({phase}): {exc}")
                 return sub, None, 0.0
             except Exception as exc:  # noqa: BLE001 - one submission's trouble must not stop the class
                 stats.failures.append(f"{sub.student_id} ({phase}): {type(exc).__name__}: {str(exc)[:300]}")

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .course import Assignment, Course, CourseError
+from .course import Assignment, Course, CourseError, SubmissionLayoutError, find_module_folder
 from .formats import terminal
 from .grading import GradingError, grade_submission
 from .results import GradeReport, write_text_atomic
@@ -127,12 +127,20 @@ def _grade_and_show(
 ) -> GradeReport:
     what = "public and hidden tests" if hidden else "public tests"
     try:
+        found = find_module_folder(submission, assignment)
+    except SubmissionLayoutError as exc:
+        if gradescope is not None:
+            _gradescope_failure(gradescope, exc)
+        raise fail(str(exc)) from None
+    if found != submission:
+        console.print(Text(f"grading {found / (assignment.spec.module + '.py')}", style="dim"))
+        submission = found
+    try:
         with console.status(f"{assignment.id}: running {what} on {submission} …"):
             report = grade_submission(assignment, submission, hidden=hidden, gpu=gpu, select=select)
     except GradingError as exc:
-        if gradescope is not None:  # Gradescope shows a results file, never a traceback
-            failed = {"score": 0, "output": f"The autograder could not grade this: {exc}", "tests": []}
-            _write_text(gradescope, json.dumps(failed))
+        if gradescope is not None:
+            _gradescope_failure(gradescope, exc)
         raise fail(str(exc), Exit.USAGE if exc.usage else Exit.COURSE_BROKEN) from None
     full = report
     if student_view:
@@ -161,6 +169,11 @@ def _grade_and_show(
     if outputs:
         console.print(Text(f"results written to {', '.join(outputs)}", style="dim"))
     return report
+
+
+def _gradescope_failure(path: Path, exc: Exception) -> None:
+    """Gradescope shows a results file, never a traceback."""
+    _write_text(path, json.dumps({"score": 0, "output": f"The autograder could not grade this: {exc}", "tests": []}))
 
 
 def _write_text(path: Path, text: str) -> None:

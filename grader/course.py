@@ -54,6 +54,44 @@ class Assignment:
         return self.course_root / "solutions" / self.id
 
 
+SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".ipynb_checkpoints", "site-packages"}
+
+
+class SubmissionLayoutError(Exception):
+    """The student's module cannot be told apart (several candidates); the message names them."""
+
+
+def find_module_folder(folder: Path, assignment: Assignment) -> Path:
+    """The folder holding the student's module inside what was handed in (a folder, a repository root, an upload).
+
+    In order: the folder itself; the released layout, ``assignments/<folder>/<module>.py``, at the
+    top or (just once) deeper; the only copy anywhere below it (not in .git or environments). Several copies elsewhere are an
+    error naming them; none returns ``folder`` (each test then reports the module missing).
+    """
+    folder = Path(folder)
+    module = f"{assignment.spec.module}.py"
+    for candidate in (folder, folder / "assignments" / assignment.folder.name):
+        if (candidate / module).is_file():
+            return candidate
+    if not folder.is_dir():
+        return folder
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        if module in files:
+            found.append(Path(root))
+    released = [f for f in found if f.parts[-2:] == ("assignments", assignment.folder.name)]
+    if len(released) == 1:  # a repository uploaded inside a folder of its own
+        return released[0]
+    if len(found) > 1:
+        names = ", ".join(str((f / module).relative_to(folder)) for f in found[:10])
+        raise SubmissionLayoutError(
+            f"{folder} holds {len(found)} copies of {module} ({names}): keep one, or put it at "
+            f"assignments/{assignment.folder.name}/{module} as in the template"
+        )
+    return found[0] if found else folder
+
+
 def _looks_like_course(path: Path) -> bool:
     return (path / "assignments").is_dir()
 

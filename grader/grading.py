@@ -94,7 +94,9 @@ def grade_submission(
     if not submission.is_dir():
         errors.append(f"submission folder {submission} does not exist")
     elif not (submission / f"{assignment.spec.module}.py").is_file():
-        errors.append(f"{assignment.spec.module}.py is missing from the submission folder {submission}")
+        present = sorted(str(p.relative_to(submission)) for p in submission.rglob("*.py") if ".git" not in p.parts)[:10]
+        seen = f"; Python files there: {', '.join(present)}" if present else "; it holds no Python file"
+        errors.append(f"{assignment.spec.module}.py is missing from the submission folder {submission}{seen}")
     ordered = [run.records[n] for n in run.expected]
     flags = list(run.notes)
     # A message that quotes a hidden test or the solution (read from disk by the student's code)

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .channel import ParentChannel, parse_line
+from .course import SKIP_DIRS
 from .isolation import Isolation, detect, python_paths
 from .limits import Limits, describe_death
 from .results import Status, TestRecord
@@ -63,7 +64,6 @@ MAX_RESTARTS = 50
 RUN_MARKER_ENV = "PARLAB_RUN"  # every process of a run inherits it: how leftovers are found
 MAX_FILE_COPIED_MB = 50  # files of the submission larger than this are not copied
 MAX_SUBMISSION_MB = 200
-SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".ipynb_checkpoints"}
 
 
 class WorkerError(Exception):

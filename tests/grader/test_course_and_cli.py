@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from grader.course import Course, CourseError
+from grader.course import Course, CourseError, SubmissionLayoutError, find_module_folder
 
 ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
 
 
 def test_resolve_by_prefix_and_full_name(course):
@@ -73,3 +75,53 @@ def test_grade_writes_json_and_exits_0_for_a_zero_score(tmp_path):
     assert data["score"] == 0 and data["max_score"] == 3 and data["assignment"] == "a1_speedup"
     assert {t["status"] for t in data["tests"]} == {"error"}
     assert "does not exist" in out.stdout
+
+
+def test_the_module_is_found_where_students_hand_it_in(a1, tmp_path):
+    module = f"{a1.spec.module}.py"
+
+    def put(*parts: str) -> Path:
+        path = tmp_path.joinpath(*parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("# code\n")
+        return path.parent
+
+    assert find_module_folder(tmp_path / "missing", a1) == tmp_path / "missing"
+    assert find_module_folder(tmp_path, a1) == tmp_path  # nothing there: each test reports it missing
+    only = put("upload", "work", module)
+    assert find_module_folder(tmp_path / "upload", a1) == only
+    released = put("repo", "assignments", a1.folder.name, module)
+    put("repo", "z", module)  # a stray copy does not win over the template's place
+    assert find_module_folder(tmp_path / "repo", a1) == released
+    put("nested", "my-repo", "assignments", a1.folder.name, module)
+    put("nested", "my-repo", "old", module)
+    assert find_module_folder(tmp_path / "nested", a1).parts[-3:] == ("my-repo", "assignments", a1.folder.name)
+    top = put("both", module)
+    put("both", "z", module)
+    assert find_module_folder(tmp_path / "both", a1) == top  # the top-level file first
+    put("two", "a", module)
+    put("two", "b", module)
+    with pytest.raises(SubmissionLayoutError, match=r"2 copies of speedup.py \(a/speedup.py, b/speedup.py\)"):
+        find_module_folder(tmp_path / "two", a1)
+
+
+def test_grade_finds_the_module_in_a_repository_root(a1, tmp_path):
+    repo = tmp_path / "student-repo"
+    (repo / "assignments" / a1.folder.name).mkdir(parents=True)
+    shutil.copyfile(a1.solution_dir / "speedup.py", repo / "assignments" / a1.folder.name / "speedup.py")
+    out = tmp_path / "r.json"
+    done = subprocess.run(
+        [str(BIN / "grader"), "grade", "a1", "--submission", str(repo), "--select", "amdahl", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert report["score"] == report["max_score"] == 3
+    assert report["submission"].endswith(f"assignments/{a1.folder.name}")
+    (repo / "assignments" / a1.folder.name / "speedup.py").rename(repo / "assignments" / a1.folder.name / "speedup2.py")
+    missing = subprocess.run(
+        [str(BIN / "grader"), "grade", "a1", "--submission", str(repo), "--select", "amdahl"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    said = " ".join(missing.stdout.split())
+    assert missing.returncode == 0 and "speedup.py is missing" in said and "speedup2.py" in said, said
