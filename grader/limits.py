@@ -31,7 +31,10 @@ class Limits:
     memory_mb: int = 6144  # numba + LLVM + NumPy need ~1.5 GiB of address space before any test
     file_mb: int = 512
     cpu_s: int = 3600
-    max_processes: int = 64  # worker threads count as processes for the kernel's limit
+    max_processes: int = 64  # counted by the parent, which kills the run past it
+    # The kernel's limit counts threads too, and numba's CUDA simulator runs one thread per GPU
+    # thread of a block (up to 1024) beside numba's and pytest's own: a backstop for fork bombs.
+    max_tasks: int = 4096
 
     def preexec(self, *, gpu: bool, uid: int | None = None) -> Callable[[], None]:
         """The function to run in the child between fork and exec: system calls only.
@@ -42,7 +45,7 @@ class Limits:
         files = self.file_mb * MIB
         # The kernel counts every process and thread of the user, not of this worker: leave room
         # for what the user already runs.
-        nproc = _user_tasks(os.getuid() if uid is None else uid) + self.max_processes * 4
+        nproc = _user_tasks(os.getuid() if uid is None else uid) + self.max_tasks
 
         def apply() -> None:
             _die_with_parent()
