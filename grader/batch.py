@@ -218,12 +218,24 @@ def collect(
     return [results[s.student_id] for s in students]
 
 
-def load_submissions(folder: Path) -> list[Submission]:
+def load_submissions(folder: Path, assignment_id: str | None = None) -> list[Submission]:
+    """The collected submissions in roster order; with ``assignment_id``, refuses a class collected for another."""
     folder = Path(folder)
     meta = folder / "collection.json"
     if not meta.is_file():
         raise BatchError(f"{folder} is not a collected class (no collection.json): run `grader collect` first")
-    order = json.loads(meta.read_text()).get("students", [])
+    try:
+        collection = json.loads(meta.read_text())
+    except ValueError as exc:
+        raise BatchError(f"{meta} is not valid JSON ({exc}): collect again") from None
+    collected_for = collection.get("assignment", "")
+    if assignment_id is not None and collected_for != assignment_id:
+        short = collected_for.split("_")[0] if collected_for else "its assignment"
+        raise BatchError(
+            f"{folder} was collected for {collected_for or 'an unknown assignment'}, not {assignment_id}: "
+            f"name {short}, or the folder collected for {assignment_id}"
+        )
+    order = collection.get("students", [])
     subs = []
     for sid in order:
         path = folder / sid / "submission.json"
@@ -330,7 +342,7 @@ def grade_all(
 ) -> BatchStats:
     """Grade every collected submission; see the module docstring for phases, caching and resumption."""
     folder = Path(folder)
-    subs = [s for s in load_submissions(folder) if s.status == "ok"]
+    subs = [s for s in load_submissions(folder, assignment.id) if s.status == "ok"]
     suite = suite_version(assignment)
     stats = BatchStats()
     reports: dict[str, dict[str, GradeReport]] = {s.student_id: {} for s in subs}
@@ -445,9 +457,9 @@ class StudentResult:
         return round(self.report.score * (1.0 - self.submission.penalty), 4)
 
 
-def load_results(folder: Path) -> list[StudentResult]:
+def load_results(folder: Path, assignment_id: str | None = None) -> list[StudentResult]:
     out = []
-    for sub in load_submissions(folder):
+    for sub in load_submissions(folder, assignment_id):
         path = Path(folder) / sub.student_id / "result.json"
         if path.is_file():
             data = json.loads(path.read_text())

@@ -491,7 +491,7 @@ def _write_reports(a: Assignment, submissions: Path, out: Path, failures: list[s
     from .formats.html_report import class_report
 
     try:
-        results = load_results(submissions)
+        results = load_results(submissions, a.id)
     except BatchError as exc:
         raise fail(str(exc)) from None
     if not results:

@@ -182,3 +182,18 @@ def test_gradebook_feedback_and_html_from_the_same_records(a1, graded_class, tmp
     # Score distribution, correctness vs performance, and one speedup plot per line measured
     # (on a machine too busy to judge, every speed test may be deferred: then there is none).
     assert page.count("<img ") == 2 + len(measured) and page.count("<tr>") == 1 + 3 and "data:image/png;base64," in page
+
+
+def test_a_class_collected_for_another_assignment_is_refused(a1, course, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "collection.json").write_text(json.dumps({"assignment": a1.id, "students": []}))
+    a2 = course.resolve("a2")
+    with pytest.raises(BatchError, match=f"collected for {a1.id}, not {a2.id}: name a1"):
+        grade_all(a2, subs)
+    done = subprocess.run(
+        [str(BIN / "grader"), "report", "a2", "--submissions", str(subs), "--course", str(ROOT)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode != 0 and f"collected for {a1.id}, not {a2.id}" in " ".join(done.stderr.split())
+    assert not (subs / "report").exists()
