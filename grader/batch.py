@@ -37,8 +37,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .course import Assignment, SubmissionLayoutError, find_module_folder
+from .devices import choose_backend
 from .grading import GradingError, grade_submission
 from .integrity import course_fingerprint
+from .merge import MergeError, merge_reports
 from .policy import LatePolicy
 from .results import GradeReport, Machine, Status, TestRecord, write_text_atomic
 
@@ -279,15 +281,32 @@ def _read_cache(path: Path) -> GradeReport | None:
         return None  # missing, or unreadable (a disk problem, a hand edit): grade it
 
 
-def _worth_retrying(report: GradeReport) -> bool:
-    """A CPU speed test deferred because the machine was busy may be judged on a rerun; GPU ones wait for a GPU."""
-    return any(t.status is Status.deferred and t.part == "cpu" for t in report.tests)
+def _pending_lines(report: GradeReport, real_gpu: bool) -> list[str]:
+    """The pending lines a rerun here may judge: CPU speed the machine was too busy for; GPU lines on a real GPU."""
+    lines = {f"{t.task}.{t.part}.{t.kind}" for t in report.tests if t.status is Status.deferred and (t.part != "gpu" or real_gpu)}
+    return sorted(lines)
 
 
-def _grade_phase(assignment: Assignment, folder: Path, sub: Submission, phase: str, suite: str, gpu: str | None) -> GradeReport:
+def _grade_phase(
+    assignment: Assignment,
+    folder: Path,
+    sub: Submission,
+    phase: str,
+    suite: str,
+    gpu: str | None,
+    earlier: GradeReport | None = None,
+    lines: list[str] | None = None,
+) -> GradeReport:
+    """Grade one phase (or, given an ``earlier`` report, only its pending ``lines``, merged into it) and cache it."""
     report = grade_submission(
-        assignment, find_module_folder(folder / sub.student_id / "repo", assignment), hidden=True, gpu=gpu, select=[PHASES[phase]]
+        assignment,
+        find_module_folder(folder / sub.student_id / "repo", assignment),
+        hidden=True,
+        gpu=gpu,
+        select=lines or [PHASES[phase]],
     )
+    if earlier is not None:
+        report = merge_reports([("earlier run", earlier), ("this run", report)])
     write_json_atomic(_cache_path(folder, sub, phase, suite), report.to_dict())
     return report
 
@@ -344,7 +363,12 @@ def grade_all(
     folder = Path(folder)
     subs = [s for s in load_submissions(folder, assignment.id) if s.status == "ok"]
     suite = suite_version(assignment)
+    try:
+        real_gpu = choose_backend(gpu)[0] == "cuda"
+    except ValueError as exc:
+        raise BatchError(str(exc)) from None
     stats = BatchStats()
+    earlier: dict[tuple[str, str], GradeReport] = {}  # cached phases with pending lines to judge now
     reports: dict[str, dict[str, GradeReport]] = {s.student_id: {} for s in subs}
     for phase in phases_of(assignment):
         on_phase(phase, len(subs))
@@ -353,11 +377,14 @@ def grade_all(
             cached = _cache_path(folder, sub, phase, suite)
             report = _read_cache(cached)
             deaths = _deaths(folder, sub, phase)
-            if report is not None and not _worth_retrying(report):
+            if report is not None and not _pending_lines(report, real_gpu):
                 reports[sub.student_id][phase] = report
                 stats.cached[phase] += 1
                 on_done(phase, sub, True)
-            elif deaths >= MAX_DEATHS or any(
+                continue
+            if report is not None:
+                earlier[(sub.student_id, phase)] = report
+            if deaths >= MAX_DEATHS or any(
                 r.errors[:1] and r.errors[0].startswith(DIED) for r in reports[sub.student_id].values()
             ):
                 report = _died_grading(assignment, sub, phase, max(deaths, MAX_DEATHS), folder)
@@ -373,8 +400,10 @@ def grade_all(
             started = datetime.now(timezone.utc)
             marker = _inflight_path(folder, sub, phase)
             write_json_atomic(marker, {"attempts": _deaths(folder, sub, phase) + 1, "started": started.isoformat()})
+            before = earlier.get((sub.student_id, phase))
+            lines = _pending_lines(before, real_gpu) if before is not None else None
             try:
-                report = _grade_phase(assignment, folder, sub, phase, suite, gpu)
+                report = _grade_phase(assignment, folder, sub, phase, suite, gpu, before, lines)
             except GradingError as exc:
                 if not exc.usage:  # the course itself changed: stop, the TA must restore it, then rerun
                     raise
@@ -395,6 +424,8 @@ def grade_all(
                 reports[sub.student_id][phase] = report
                 stats.graded[phase] += 1
                 stats.seconds[phase] += seconds
+            elif (sub.student_id, phase) in earlier:  # judging its pending lines failed: keep what was graded
+                reports[sub.student_id][phase] = earlier[(sub.student_id, phase)]
             on_done(phase, sub, False)
 
         for sub in suspects:  # in flight when a run died: alone, so a second death names the one that caused it
@@ -404,6 +435,66 @@ def grade_all(
                 record(*future.result())
     for sub in load_submissions(folder):
         write_result(folder, sub, reports.get(sub.student_id, {}), assignment)
+    return stats
+
+
+@dataclass
+class MergeStats:
+    merged: list[str] = field(default_factory=list)  # student ids whose results took something from the other folder
+    skipped: list[str] = field(default_factory=list)  # why a student's results could not be merged
+
+
+def merge_class(assignment: Assignment, folder: Path, other: Path) -> MergeStats:
+    """Fill this class's results from another grading of the same commits (a GPU machine's folder).
+
+    Per student and phase, `grader merge`'s rule picks each test's record (judged beats pending, a
+    real GPU beats the simulator, then the newer run) and keeps its provenance. Refused per student
+    when the commits differ, and for the whole folder when it was collected for another assignment
+    or graded with another test suite.
+    """
+    folder, other = Path(folder), Path(other)
+    mine = {s.student_id: s for s in load_submissions(folder, assignment.id)}
+    theirs = {s.student_id: s for s in load_submissions(other, assignment.id)}
+    suite = suite_version(assignment)
+    stats = MergeStats()
+    for sid, sub in mine.items():
+        if sub.status != "ok":
+            continue
+        found = theirs.get(sid)
+        if found is None or found.sha != sub.sha:
+            why = "not in it" if found is None else f"graded commit {found.sha[:12]} there, {sub.sha[:12]} here"
+            stats.skipped.append(f"{sid}: {why}")
+            continue
+        changed = False
+        for phase in phases_of(assignment):
+            here = _read_cache(_cache_path(folder, sub, phase, suite))
+            there_path = _cache_path(other, found, phase, suite)
+            there = _read_cache(there_path)
+            if there is None:
+                if any((other / sid / "cache").glob(f"{phase}-{sub.sha[:12]}-*.json")):
+                    raise BatchError(
+                        f"{other} was graded with another version of the tests or grader than {folder} "
+                        "(its cache files name another suite): grade both with the same course checkout"
+                    )
+                continue
+            runs = [(str(there_path), there)] if here is None else [("this folder", here), (str(there_path), there)]
+            try:
+                merged = merge_reports(runs)
+            except MergeError as exc:
+                stats.skipped.append(f"{sid} ({phase}): {exc}")
+                continue
+            write_json_atomic(_cache_path(folder, sub, phase, suite), merged.to_dict())
+            changed = True
+        if changed:
+            stats.merged.append(sid)
+    parts = {sid: {} for sid in mine}
+    for sid, sub in mine.items():
+        for phase in phases_of(assignment):
+            report = _read_cache(_cache_path(folder, sub, phase, suite)) if sub.status == "ok" else None
+            if report is not None:
+                parts[sid][phase] = report
+    for sub in mine.values():
+        write_result(folder, sub, parts[sub.student_id], assignment)
     return stats
 
 

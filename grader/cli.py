@@ -20,7 +20,8 @@ from rich.text import Text
 from .course import Assignment, Course, CourseError, SubmissionLayoutError, find_module_folder
 from .formats import terminal
 from .grading import GradingError, grade_submission
-from .results import GradeReport, write_text_atomic
+from .policy import PolicyError
+from .results import GradeReport, Status, write_text_atomic
 from .spec import SpecError
 
 
@@ -88,6 +89,12 @@ SummaryOpt = Annotated[
     typer.Option("--summary", metavar="FILE", help='append a Markdown summary to FILE, e.g. "$GITHUB_STEP_SUMMARY"'),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="show every test, not just one row per rubric line")]
+PendingAsZeroOpt = Annotated[
+    bool,
+    typer.Option(
+        "--pending-as-zero", help="lms.csv: give students with pending points their current total instead of a blank cell"
+    ),
+]
 
 
 def fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
@@ -417,6 +424,7 @@ def grade_all_cmd(
     report_dir: Annotated[
         Optional[Path], typer.Option("--report", help="where gradebook, feedback and HTML go (default: SUBMISSIONS/report)")
     ] = None,
+    pending_as_zero: PendingAsZeroOpt = False,
     course: CourseOpt = None,
 ) -> None:
     """Grade every collected submission with the hidden tests, then write the gradebook (TAs).
@@ -470,7 +478,7 @@ def grade_all_cmd(
         console.print(f"{phase}: {n} graded{per}, {cached} from cache")
     for failure in stats.failures:
         err_console.print(Text(f"not graded: {failure}", style="red"))
-    _write_reports(a, submissions, report_dir or submissions / "report", stats.failures)
+    _write_reports(a, submissions, report_dir or submissions / "report", stats.failures, pending_as_zero=pending_as_zero)
 
 
 @app.command("report")
@@ -478,14 +486,39 @@ def report_cmd(
     assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
     submissions: Annotated[Path, typer.Option("--submissions", help="folder written by `grader collect` and `grade-all`")],
     report_dir: Annotated[Optional[Path], typer.Option("--report", help="output folder (default: SUBMISSIONS/report)")] = None,
+    pending_as_zero: PendingAsZeroOpt = False,
     course: CourseOpt = None,
 ) -> None:
-    """Write the gradebook, LMS CSV, per-student feedback and the HTML class report again from saved results."""
+    """Write the gradebook, LMS CSV, per-student feedback and the HTML class report again from saved results.
+
+    lms.csv leaves blank the students whose points are still pending (and, unless course.toml says
+    [lms] missing = "zero", those with nothing to grade), and says who they are.
+    """
     a = _assignment(_course(course), assignment)
-    _write_reports(a, submissions, report_dir or submissions / "report", [])
+    _write_reports(a, submissions, report_dir or submissions / "report", [], pending_as_zero=pending_as_zero)
 
 
-def _write_reports(a: Assignment, submissions: Path, out: Path, failures: list[str]) -> None:
+def _pending_summary(a: Assignment, submissions: Path, results) -> list[str]:
+    """What is still pending across the class, why, and the command that resolves it."""
+    by_kind: dict[str, tuple[float, set[str]]] = {}
+    for r in results:
+        for t in r.report.tests:
+            if t.status is Status.deferred:
+                kind = "GPU" if t.part == "gpu" else "CPU"
+                points, who = by_kind.get(kind, (0.0, set()))
+                by_kind[kind] = (points + t.max_score, who | {r.submission.student_id})
+    fix = {
+        "GPU": f"on a machine with an NVIDIA GPU: grader grade-all {a.id} --submissions {submissions} --gpu cuda",
+        "CPU": f"on a quiet machine with 2 or more free cores: grader grade-all {a.id} --submissions {submissions}",
+    }
+    why = {"GPU": "GPU speed lines need a real GPU", "CPU": "CPU speed lines the machine was too busy to judge"}
+    return [
+        f"pending: {points:g} points of {len(who)} student(s) ({why[kind]}); to grade them, {fix[kind]}"
+        for kind, (points, who) in sorted(by_kind.items())
+    ]
+
+
+def _write_reports(a: Assignment, submissions: Path, out: Path, failures: list[str], *, pending_as_zero: bool = False) -> None:
     from .batch import BatchError, load_results
     from .formats.gradebook import write_gradebook
     from .formats.html_report import class_report
@@ -496,12 +529,50 @@ def _write_reports(a: Assignment, submissions: Path, out: Path, failures: list[s
         raise fail(str(exc)) from None
     if not results:
         raise fail(f"no graded results in {submissions}: run `grader grade-all` first")
-    write_gradebook(a, results, out)
+    try:
+        _, notes = write_gradebook(a, results, out, pending_as_zero=pending_as_zero)
+    except PolicyError as exc:
+        raise fail(str(exc)) from None
     (out / "report.html").write_text(class_report(a, results, failures=failures), encoding="utf-8")
     incomplete = sum(1 for r in results if r.submission.status == "ok" and not r.complete)
     console.print(f"gradebook for {len(results)} students written to {out}/ (gradebook.csv, lms.csv, feedback/, report.html)")
+    for line in _pending_summary(a, submissions, results) + notes:
+        err_console.print(Text(line, style="yellow"))
     if incomplete:
         err_console.print(Text(f"{incomplete} submission(s) not fully graded: rerun grade-all to finish them", style="yellow"))
+
+
+@app.command("merge-class")
+def merge_class_cmd(
+    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    submissions: Annotated[Path, typer.Option("--submissions", help="this class's folder (written by collect and grade-all)")],
+    other: Annotated[
+        Path, typer.Option("--from", help="the same class graded elsewhere (e.g. the folder copied back from a GPU machine)")
+    ],
+    report_dir: Annotated[Optional[Path], typer.Option("--report", help="output folder (default: SUBMISSIONS/report)")] = None,
+    pending_as_zero: PendingAsZeroOpt = False,
+    course: CourseOpt = None,
+) -> None:
+    """Fill a class's pending lines from another grading of the same commits, then write the reports again.
+
+    Typical use: copy the submissions folder to a machine with a GPU, run `grader grade-all ...
+    --gpu cuda` there (it grades only the pending lines), bring the folder back and merge it.
+    Per test, a judged result beats a pending one and a real GPU beats the simulator; each merged
+    record names the run it came from. Students whose commit differs are skipped and listed.
+
+    Example: grader merge-class a1 --submissions subs/a1 --from gpu-box/subs/a1
+    """
+    from .batch import BatchError, merge_class
+
+    a = _assignment(_course(course), assignment)
+    try:
+        stats = merge_class(a, submissions, other)
+    except BatchError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"merged results of {len(stats.merged)} student(s) from {other}")
+    for line in stats.skipped:
+        err_console.print(Text(f"not merged: {line}", style="yellow"))
+    _write_reports(a, submissions, report_dir or submissions / "report", [], pending_as_zero=pending_as_zero)
 
 
 @app.command("merge")

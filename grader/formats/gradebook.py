@@ -1,17 +1,21 @@
 """A class's results as files for people and systems: gradebook CSV, LMS import CSV, per-student feedback.
 
 All read the same `StudentResult` records (`grader.batch.load_results`). Points after the late
-penalty are `final`; deferred points (GPU speed graded later, say) are listed apart, never counted.
+penalty are `final`; pending points (a line this machine could not judge: GPU speed without a GPU,
+CPU speed on a machine too busy) are listed apart, never counted, and never exported as a grade:
+an LMS cell whose grade is not final yet is left blank, unless the TA asks for zeros.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..batch import StudentResult
 from ..course import Assignment
+from ..policy import LmsPolicy, load_lms_policy
 from .markdown import summary
 
 
@@ -36,7 +40,7 @@ def gradebook_rows(assignment: Assignment, results: list[StudentResult]) -> list
                 "penalty": sub.penalty,
                 "final": r.final,
                 "max": assignment.spec.max_score,
-                "deferred": rep.deferred_points,
+                "pending": rep.deferred_points,
                 "late_hours": round(sub.late_seconds / 3600, 2),
                 "commit": sub.sha,
                 "commit_time": sub.commit_time,
@@ -49,7 +53,7 @@ def gradebook_rows(assignment: Assignment, results: list[StudentResult]) -> list
 
 def gradebook_csv(assignment: Assignment, results: list[StudentResult]) -> str:
     rows = gradebook_rows(assignment, results)
-    fields = ["student_id", "name", "status", *_tasks(assignment), "points", "penalty", "final", "max", "deferred"]
+    fields = ["student_id", "name", "status", *_tasks(assignment), "points", "penalty", "final", "max", "pending"]
     fields += ["late_hours", "commit", "commit_time", "flags"]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
@@ -58,19 +62,67 @@ def gradebook_csv(assignment: Assignment, results: list[StudentResult]) -> str:
     return out.getvalue()
 
 
-def lms_csv(assignment: Assignment, results: list[StudentResult]) -> str:
+@dataclass
+class LmsExport:
+    """lms.csv's text, and the students whose cell it left blank (and why): what the TA must be told."""
+
+    text: str
+    pending: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    column_has_id: bool = False
+
+    def notes(self) -> list[str]:
+        out = []
+        if self.pending:
+            out.append(
+                f"lms.csv leaves {len(self.pending)} student(s) blank whose points are still pending "
+                f"({', '.join(self.pending[:10])}{' …' if len(self.pending) > 10 else ''}): grade their pending lines "
+                "(e.g. on a GPU machine) and merge, or export zeros on purpose with --pending-as-zero"
+            )
+        if self.missing:
+            out.append(
+                f"lms.csv leaves {len(self.missing)} student(s) without a gradable submission blank "
+                f"({', '.join(self.missing[:10])}{' …' if len(self.missing) > 10 else ''}); "
+                'course.toml [lms] missing = "zero" gives them 0'
+            )
+        if not self.column_has_id:
+            out.append(
+                "lms.csv's column has no Canvas assignment id, so Canvas will create a new assignment on import: "
+                "set [lms.canvas_assignment_ids] in course.toml"
+            )
+        return out
+
+
+def lms_csv(
+    assignment: Assignment, results: list[StudentResult], policy: LmsPolicy | None = None, *, pending_as_zero: bool = False
+) -> LmsExport:
     """Canvas gradebook import: Student, ID, SIS User ID, SIS Login ID, Section, then one assignment column.
 
-    Rows are matched on SIS User ID (the roster's student_id); Canvas ignores the "Points Possible" row's names.
+    Canvas matches rows on SIS User ID (the roster's student_id), ignores the "Points Possible"
+    row's names, updates the assignment whose id the column title ends with, "Title (123456)", and
+    leaves a blank cell's grade as it is. A student with points still pending, or (by policy) with
+    nothing to grade, gets a blank cell, never a silent zero.
     """
-    column = f"{assignment.spec.title} ({assignment.id})"
+    policy = policy or LmsPolicy()
+    canvas_id = policy.canvas_id(assignment.id)
+    column = f"{assignment.spec.title} ({canvas_id})" if canvas_id else assignment.spec.title
+    export = LmsExport(text="", column_has_id=canvas_id is not None)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
     writer.writerow(["Points Possible", "", "", "", "", f"{assignment.spec.max_score:g}"])
     for r in results:
-        writer.writerow([r.submission.name, "", r.submission.student_id, "", "", f"{r.final:g}"])
-    return out.getvalue()
+        sid = r.submission.student_id
+        cell = f"{r.final:g}"
+        if r.submission.status != "ok" and policy.missing == "blank":
+            cell = ""
+            export.missing.append(sid)
+        elif r.report.deferred_points > 0 and not pending_as_zero:
+            cell = ""
+            export.pending.append(sid)
+        writer.writerow([r.submission.name, "", sid, "", "", cell])
+    export.text = out.getvalue()
+    return export
 
 
 def feedback_markdown(result: StudentResult) -> str:
@@ -89,11 +141,14 @@ def feedback_markdown(result: StudentResult) -> str:
     return "\n".join(lines)
 
 
-def write_gradebook(assignment: Assignment, results: list[StudentResult], out: Path) -> list[Path]:
-    """Write gradebook.csv, lms.csv and feedback/<student_id>.md under ``out``; returns the paths."""
+def write_gradebook(
+    assignment: Assignment, results: list[StudentResult], out: Path, *, pending_as_zero: bool = False
+) -> tuple[list[Path], list[str]]:
+    """Write gradebook.csv, lms.csv and feedback/<student_id>.md under ``out``; returns the paths and notes for the TA."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in (("gradebook.csv", gradebook_csv(assignment, results)), ("lms.csv", lms_csv(assignment, results))):
+    lms = lms_csv(assignment, results, load_lms_policy(assignment.course_root), pending_as_zero=pending_as_zero)
+    for name, text in (("gradebook.csv", gradebook_csv(assignment, results)), ("lms.csv", lms.text)):
         (out / name).write_text(text, encoding="utf-8")
         written.append(out / name)
     (out / "feedback").mkdir(exist_ok=True)
@@ -101,4 +156,4 @@ def write_gradebook(assignment: Assignment, results: list[StudentResult], out: P
         path = out / "feedback" / f"{r.submission.student_id}.md"
         path.write_text(feedback_markdown(r), encoding="utf-8")
         written.append(path)
-    return written
+    return written, lms.notes()

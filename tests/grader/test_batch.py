@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,11 +18,21 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import BatchError, Student, collect, grade_all, load_results, parse_deadline, read_roster
+from grader.batch import (
+    BatchError,
+    Student,
+    StudentResult,
+    Submission,
+    collect,
+    grade_all,
+    load_results,
+    parse_deadline,
+    read_roster,
+)
 from grader.formats.gradebook import gradebook_csv, lms_csv, write_gradebook
 from grader.formats.html_report import class_report
-from grader.policy import LatePolicy, PolicyError, load_late_policy
-from grader.results import Status
+from grader.policy import LatePolicy, LmsPolicy, PolicyError, load_late_policy, load_lms_policy
+from grader.results import GradeReport, Machine, Status, TestRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -166,9 +177,18 @@ def test_gradebook_feedback_and_html_from_the_same_records(a1, graded_class, tmp
     for row, r in zip(rows, results, strict=True):
         assert float(row["final"]) == r.final and float(row["amdahl"]) + float(row["fourier"]) == pytest.approx(r.report.score)
         assert row["commit"] == r.submission.sha and row["status"] == "graded"
-    lms = list(csv.reader(io.StringIO(lms_csv(a1, results))))
+    export = lms_csv(a1, results)
+    lms = list(csv.reader(io.StringIO(export.text)))
     assert lms[0][:3] == ["Student", "ID", "SIS User ID"] and lms[1][0] == "Points Possible" and len(lms) == 2 + 3
-    written = write_gradebook(a1, results, tmp_path)
+    # No GPU here: every student has pending GPU speed points, so no cell is a grade yet (never a silent zero).
+    pending = {r.submission.student_id for r in results if r.report.deferred_points > 0}
+    assert pending and set(export.pending) == pending
+    assert all(row[5] == "" for row in lms[2:] if row[2] in pending)
+    assert any("still pending" in n for n in export.notes())
+    forced = list(csv.reader(io.StringIO(lms_csv(a1, results, pending_as_zero=True).text)))
+    assert [float(row[5]) for row in forced[2:]] == [r.final for r in results]
+    written, notes = write_gradebook(a1, results, tmp_path)
+    assert notes
     feedback = [p for p in written if p.parent.name == "feedback"]
     assert len(feedback) == 3
     for p in feedback:
@@ -184,6 +204,40 @@ def test_gradebook_feedback_and_html_from_the_same_records(a1, graded_class, tmp
     assert page.count("<img ") == 2 + len(measured) and page.count("<tr>") == 1 + 3 and "data:image/png;base64," in page
 
 
+def test_lms_csv_follows_the_course_policy_for_missing_students_and_canvas_ids(a1, tmp_path):
+    def result(sid: str, status: str, score: float, deferred: float) -> StudentResult:
+        tests = (TestRecord(name="t", task="amdahl", part="python", kind="correctness", status=Status.passed,
+                            score=score, max_score=score),)  # fmt: skip
+        if deferred:
+            tests += (TestRecord(name="g", task="fourier", part="gpu", kind="performance", status=Status.deferred,
+                                 score=0.0, max_score=deferred),)  # fmt: skip
+        sub = Submission(student_id=sid, name=sid.title(), repo_url="", status=status, deadline="2026-12-01T12:00:00+00:00")
+        report = GradeReport(
+            assignment=a1.id, title=a1.spec.title, submission=sid, machine=Machine(cores=2, gpu="none"), tests=tests
+        )
+        return StudentResult(sub, report, complete=status == "ok")
+
+    results = [result("done", "ok", 9.0, 0.0), result("waits", "ok", 9.0, 2.0), result("gone", "missing", 0.0, 0.0)]
+    export = lms_csv(a1, results, LmsPolicy())
+    rows = {row[2]: row[5] for row in csv.reader(io.StringIO(export.text))}
+    assert rows["done"] == "9" and rows["waits"] == "" and rows["gone"] == ""
+    assert export.pending == ["waits"] and export.missing == ["gone"] and len(export.notes()) == 3
+    header = next(csv.reader(io.StringIO(export.text)))
+    assert header[-1] == a1.spec.title  # no id: Canvas would make a new assignment, and the notes say so
+    write(tmp_path / "course.toml", f'[lms]\nmissing = "zero"\n[lms.canvas_assignment_ids]\n{a1.id} = 4242\n')
+    policy = load_lms_policy(tmp_path)
+    export = lms_csv(a1, results, policy)
+    header, points, *rows = list(csv.reader(io.StringIO(export.text)))
+    # Canvas's importer: these five columns, then "Assignment name (Canvas id)"; the Points Possible row.
+    assert header == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", f"{a1.spec.title} (4242)"]
+    assert points[0] == "Points Possible" and float(points[5]) == a1.spec.max_score
+    assert {r[2]: r[5] for r in rows} == {"done": "9", "waits": "", "gone": "0"}
+    assert len(export.notes()) == 1
+    write(tmp_path / "course.toml", "[lms]\nmissing = 0\n")
+    with pytest.raises(PolicyError, match="missing must be"):
+        load_lms_policy(tmp_path)
+
+
 def test_a_class_collected_for_another_assignment_is_refused(a1, course, tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()
@@ -197,3 +251,41 @@ def test_a_class_collected_for_another_assignment_is_refused(a1, course, tmp_pat
     )  # fmt: skip
     assert done.returncode != 0 and f"collected for {a1.id}, not {a2.id}" in " ".join(done.stderr.split())
     assert not (subs / "report").exists()
+
+
+def test_pending_points_are_named_and_filled_by_one_command(a1, graded_class, tmp_path):
+    """Graded without a GPU: lms.csv leaves the pending students blank and the report names them.
+    A simulated GPU machine's folder (the same commits, every pending line judged) is merged with
+    one command, and lms.csv is complete."""
+    subs = tmp_path / "subs"
+    shutil.copytree(graded_class[0], subs)
+    report = subprocess.run(
+        [str(BIN / "grader"), "report", "a1", "--submissions", str(subs), "--course", str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    said = " ".join(report.stderr.split())
+    assert report.returncode == 0 and "pending:" in said and "--gpu cuda" in said, said
+    lms = list(csv.reader(io.StringIO((subs / "report" / "lms.csv").read_text())))
+    assert all(row[5] == "" for row in lms[2:])  # every student has GPU speed lines pending here
+    gpu_box = tmp_path / "gpu-box"
+    shutil.copytree(subs, gpu_box)
+    for cache in gpu_box.glob("*/cache/performance-*.json"):
+        data = json.loads(cache.read_text())
+        data["machine"].update(gpu="cuda", gpu_name="simulated GPU", hostname="gpu-box")
+        data["graded_at"] = "2099-01-01T00:00:00+00:00"
+        for t in data["tests"]:
+            if t["status"] == "deferred":
+                t.update(status="passed", score=t["max_score"], message="judged on the GPU box")
+        cache.write_text(json.dumps(data))
+    merged = subprocess.run(
+        [str(BIN / "grader"), "merge-class", "a1", "--submissions", str(subs), "--from", str(gpu_box), "--course", str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert merged.returncode == 0, merged.stderr
+    assert "merged results of 3 student(s)" in merged.stdout and "pending:" not in merged.stderr
+    lms = list(csv.reader(io.StringIO((subs / "report" / "lms.csv").read_text())))
+    results = {r.submission.student_id: r for r in load_results(subs)}
+    assert {row[2]: float(row[5]) for row in lms[2:]} == {sid: r.final for sid, r in results.items()}
+    for r in results.values():
+        gpu = [t for t in r.report.tests if t.part == "gpu" and t.kind == "performance"]
+        assert gpu and all(t.status is Status.passed and t.provenance["host"] == "gpu-box" for t in gpu)
