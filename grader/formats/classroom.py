@@ -3,16 +3,23 @@
 The reporter (classroom-resources/autograding-grading-reporter) reads, for each runner id X in its
 `runners` input, the environment variable `X_RESULTS` holding base64 of
 `{"version": 1, "status": "pass|fail|error", "max_score": N, "tests": [{name, status, score, ...}]}`.
-It totals `tests[].score` and fails the job when a runner's status is `fail` or `error`.
+It records `sum(tests[].score)` of `max_score` as the total, but its log table shows
+`passed tests / all tests * max_score`, and marks each test ✅ (pass) or ❌. The two agree only when
+every test is worth the same, so each rubric line becomes one reporter test per point (per unit,
+when a line's points are fractional): a line that earned 2.4 of 3 shows ✅✅❌ and adds 2 (the
+reporter counts whole units; the grader's own report keeps 2.4).
 
-Deferred tests (GPU speed without a GPU, CPU speed on a machine too busy to judge) are left out,
-and their points with them: the CI total covers what this runner could judge, never more.
+The maximum is always the assignment's total, busy runner or idle: a pending line (GPU speed
+without a GPU, CPU speed on a runner too busy to judge) is in it, as tests that are not passed and
+say "pending"; it does not fail the job, which fails only for judged lines that lost points.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -21,35 +28,55 @@ from ..results import GradeReport, Status
 FORMAT_VERSION = 1
 
 
-def _status(status: Status) -> str:
-    if status is Status.passed:
-        return "pass"
-    return "error" if status in (Status.error, Status.timeout) else "fail"
+def _unit(points: list[float]) -> Fraction:
+    """The largest point value every rubric line is a whole number of (1 for integer points)."""
+    fractions = [Fraction(p).limit_denominator(1000) for p in points if p > 0]
+    if not fractions:
+        return Fraction(1)
+    denominator = math.lcm(*(f.denominator for f in fractions))
+    return Fraction(math.gcd(*(int(f * denominator) for f in fractions)), denominator)
 
 
 def classroom_result(report: GradeReport) -> dict[str, Any]:
-    judged = [t for t in report.tests if t.status is not Status.deferred]
-    tests = [
-        {
-            "name": f"{t.task}.{t.part}.{t.kind}: {t.name}",
-            "status": _status(t.status),
-            "score": round(t.score, 4),
-            "max_score": t.max_score,
-            "message": t.message,
-            "test_code": t.nodeid,
-            "filename": t.nodeid.split("::")[0].split("/")[-1],
-            "line_no": 0,
-            "duration": round(t.duration * 1000),  # the reporter's runners give milliseconds
-        }
-        for t in judged
-    ]
-    if report.errors and not judged:
-        status = "error"
-    elif all(t.status is Status.passed for t in judged):
-        status = "pass"
+    lines = report.by_bucket()
+    unit = _unit([sum(t.max_score for t in records) for records in lines.values()])
+    tests: list[dict[str, Any]] = []
+    failed = False
+    for (task, part, kind), records in lines.items():
+        top = sum(t.max_score for t in records)
+        earned = sum(t.score for t in records)
+        n = round(Fraction(top).limit_denominator(1000) / unit)
+        pending = all(t.status is Status.deferred for t in records)
+        got = 0 if pending else min(n, math.floor(earned / float(unit) + 1e-9))
+        bad = [t for t in records if t.status not in (Status.passed, Status.deferred)]
+        failed |= bool(bad) and not pending
+        if pending:
+            reason = next((t.message for t in records if t.message), "")
+            detail = f"pending ({reason})" if reason else "pending: graded by the course on a machine that can judge it"
+        else:
+            detail = next((t.message for t in bad if t.message), "") or f"{earned:g}/{top:g}"
+        label = f"{task}.{part}.{kind}"
+        for i in range(n):
+            passed = i < got
+            tests.append(
+                {
+                    "name": f"{label} point {i + 1}/{n}" + ("" if passed else f": {detail}"),
+                    "status": "pass" if passed else "fail",
+                    "score": float(unit) if passed else 0,
+                    "max_score": float(unit),
+                    "message": detail,
+                    "test_code": "",
+                    "filename": "",
+                    "line_no": 0,
+                    "duration": round(sum(t.duration for t in records) * 1000 / max(n, 1)),
+                }
+            )
+    if report.errors and all(t.status is not Status.passed for t in report.tests):
+        status = "error"  # nothing could run (no module, say): the reporter shows the error
     else:
-        status = "fail"
-    return {"version": FORMAT_VERSION, "status": status, "max_score": round(sum(t.max_score for t in judged), 4), "tests": tests}
+        status = "fail" if failed else "pass"
+    max_score = float(sum(t["max_score"] for t in tests))
+    return {"version": FORMAT_VERSION, "status": status, "max_score": max_score, "tests": tests}
 
 
 def encode(result: dict[str, Any]) -> str:

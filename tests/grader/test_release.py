@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import math
 import os
+import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -25,6 +29,7 @@ from grader.release import ReleaseError, build_release, find_leaks, release_leak
 from grader.results import Status
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).parent / "schemas" / "gradescope-results.schema.json"
 CHEAP = ["amdahl", "fourier.cpu.correctness", "fourier.gpu.correctness"]
 
@@ -93,7 +98,7 @@ def test_solution_in_the_release_gets_full_public_points_and_the_stub_none(relea
     result = decode_step_output(report, tmp_path / "github_output")
     assert result["status"] == "pass"
     assert sum(t["score"] for t in result["tests"]) == pytest.approx(report.score)
-    assert result["max_score"] == pytest.approx(report.gradable_max)
+    assert result["max_score"] == pytest.approx(report.max_score)  # pending lines included: the same on any runner
 
     git(released.path, "checkout", "--", ".")  # back to the stub
     stub = grade_submission(student, student.folder, hidden=False, gpu="cudasim")
@@ -102,6 +107,86 @@ def test_solution_in_the_release_gets_full_public_points_and_the_stub_none(relea
     result = decode_step_output(stub, tmp_path / "github_output_stub")
     assert result["status"] == "fail" and sum(t["score"] for t in result["tests"]) == 0
     assert {t["status"] for t in result["tests"]} == {"fail"}
+
+
+REPORTER = ROOT.parent / "shared" / "clients" / "github-classroom-reporter" / "main.js"
+
+
+def run_reporter(result: dict, tmp_path: Path, recorded: bool = True) -> tuple[float, float, float, float, str]:
+    """The real reporter under node, as Actions runs it: (table score, table max, recorded total, recorded max, log)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    files = {name: tmp_path / name for name in ("summary", "output", "state", "env", "path")}
+    for f in files.values():
+        f.write_text("")
+    env = {
+        "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GITHUB_ACTIONS": "true", "CI": "true", "INPUT_RUNNERS": "parlab",
+        "PARLAB_RESULTS": base64.b64encode(json.dumps(result).encode()).decode(),
+        "GITHUB_STEP_SUMMARY": str(files["summary"]), "GITHUB_OUTPUT": str(files["output"]),
+        "GITHUB_STATE": str(files["state"]), "GITHUB_ENV": str(files["env"]), "GITHUB_PATH": str(files["path"]),
+    }  # fmt: skip
+    done = subprocess.run(["node", str(REPORTER)], env=env, capture_output=True, text=True, timeout=60)
+    log = done.stdout + done.stderr
+    table = re.search(r"Total: [^\d]*([\d.]+)[^\d]*([\d.]+)", log)
+    notice = re.search(r"::notice title=Autograding report::(\{.*\})", log)
+    if not recorded:  # a zero maximum: the reporter records nothing (the run earns no total)
+        return 0.0, 0.0, 0.0, 0.0, log
+    assert table and notice, log
+    total = json.loads(notice.group(1))
+    return float(table.group(1)), float(table.group(2)), total["totalPoints"], total["maxPoints"], log
+
+
+@pytest.mark.skipif(not shutil.which("node") or not REPORTER.is_file(), reason="needs node and the reporter's build")
+def test_the_real_classroom_reporter_agrees_with_our_totals(a1, make_submission, tmp_path):
+    lines = ["amdahl", "fourier.cpu.correctness", "fourier.gpu.*"]  # the GPU speed line is pending without a GPU
+    wrong_karp_flatt = "def karp_flatt(speedup, workers):\n    return 0.5\n"
+    subs = {
+        "reference": a1.solution_dir,
+        "stub": a1.folder,
+        "partial": make_submission(wrong_karp_flatt, name="partial"),
+    }
+    maxima = set()
+    for label, folder in subs.items():
+        report = grade_submission(a1, folder, hidden=False, gpu="cudasim", select=lines)
+        if label == "partial":  # and a line with partial credit, as a speed line earns it
+            judged = [(i, t) for i, t in enumerate(report.tests) if t.status is Status.passed]
+            k, big = max(judged, key=lambda pair: pair[1].max_score)
+            part = dataclasses.replace(big, score=big.max_score * 0.8, status=Status.partial)
+            report = dataclasses.replace(report, tests=(*report.tests[:k], part, *report.tests[k + 1 :]))
+        result = classroom_result(report)
+        shown, shown_max, total, top, log = run_reporter(result, tmp_path / label)
+        assert (shown, shown_max) == (total, top), (
+            f"{label}: the reporter's table says {shown}/{shown_max}, its total {total}/{top}"
+        )
+        assert total == sum(t["score"] for t in result["tests"]) and top == result["max_score"] == report.max_score
+        assert total == pytest.approx(sum(math.floor(s + 1e-9) for s in _line_scores(report)))
+        maxima.add(top)
+        assert ("pending" in log) and (label != "stub" or total == 0)
+        assert ("Some tests failed" in log) == (label != "reference"), log[-1500:]
+    assert len(maxima) == 1  # the same maximum whatever was judged
+
+
+def _line_scores(report) -> list[float]:
+    return [sum(t.score for t in records) for records in report.by_bucket().values()]
+
+
+@pytest.mark.skipif(not shutil.which("node") or not REPORTER.is_file(), reason="needs node and the reporter's build")
+def test_a_grader_that_dies_still_reaches_the_reporter(released, tmp_path):
+    """The workflow's fallback step hands the reporter an error result it can read and show."""
+    workflow = (released.path / ".github" / "workflows" / "classroom.yml").read_text()
+    assert "steps.parlab.outputs.result || steps.fallback.outputs.result" in workflow
+    step = re.search(r"id: fallback\n.*?run: \|\n((?: {10}[^\n]*\n)+)", workflow, re.S)
+    assert step, "no fallback step in the workflow"
+    output = tmp_path / "github_output"
+    output.write_text("")
+    done = subprocess.run(
+        ["bash", "-c", textwrap.dedent(step.group(1))], env={"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(output)}
+    )
+    assert done.returncode == 0
+    (line,) = output.read_text().splitlines()
+    result = json.loads(base64.b64decode(line.removeprefix("result=")))
+    shown, shown_max, total, top, log = run_reporter(result, tmp_path / "reporter", recorded=False)
+    assert "Error: The grader step ended before it wrote any result" in log and "Some tests errored" in log
+    assert "Unexpected end of JSON input" not in log
 
 
 def decode_step_output(report, path: Path) -> dict:
@@ -126,7 +211,8 @@ def test_workflow_passes_actionlint_and_wires_the_reporter(released):
     assert done.returncode == 0, done.stdout + done.stderr
     text = workflow.read_text()
     assert "grader test a1" in text and '--classroom "$GITHUB_OUTPUT"' in text and '--summary "$GITHUB_STEP_SUMMARY"' in text
-    assert 'PARLAB_RESULTS: "${{ steps.parlab.outputs.result }}"' in text and "runners: parlab" in text
+    results = 'PARLAB_RESULTS: "${{ steps.parlab.outputs.result || steps.fallback.outputs.result }}"'
+    assert results in text and "runners: parlab" in text
     assert "secrets." not in text, "the student's workflow needs no instructor secret"
 
 
