@@ -113,8 +113,8 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
         return Decision(
             "rejected",
             0.0,
-            f"your code kept using CPU after returning (its threads used {m.background_cpu:.0%} of a core "
-            "while only the grader's code ran): stop every thread before returning",
+            f"your code kept using CPU after returning (its threads or processes used {m.background_cpu:.0%} of a core "
+            "while only the grader's code ran): stop every thread and process before returning",
         )
     if m.pinned_cores is not None and m.pinned_cores > PINNED_CORES_LIMIT:
         return Decision(

@@ -41,6 +41,7 @@ Clocks are bound when this module is imported, before any student code is.
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import sys
 import threading
@@ -52,7 +53,7 @@ from typing import Any, Callable, ContextManager, Iterator, Sequence
 import numpy as np
 
 _wall = time.perf_counter
-_cpu = time.process_time
+_process_cpu = time.process_time
 _thread_cpu = time.thread_time
 _sleep = time.sleep
 _native_id = threading.get_native_id
@@ -284,8 +285,54 @@ def fresh_input(arg: Any, rng: np.random.Generator, share: float = 0.01) -> Any:
     return out
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_own_pid = os.getpid
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of ``pid``, from the kernel's per-thread lists (a few small reads, no /proc scan)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                found += [int(v) for v in f.read().split()]
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _descendants_cpu() -> float:
+    """CPU seconds used so far by every process this one started, and theirs, running or ended.
+
+    A child process is not in this process's CPU time: without this, a submission could keep
+    children spinning while the grader times the baseline and the probes (stopping them while its
+    own functions run), making the machine look busy and its line pending on every machine.
+    """
+    total, todo = 0.0, _children(_own_pid())
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            total += sum(int(v) for v in fields[11:15]) / _CLOCK_TICKS  # utime stime cutime cstime
+        except (OSError, IndexError, ValueError):
+            continue
+        todo += _children(pid)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return total + reaped.ru_utime + reaped.ru_stime
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and everything it started."""
+    return _process_cpu() + _descendants_cpu()
+
+
 def _timed(fn: Callable[[Any], Any], arg: Any) -> tuple[float, float, Any]:
-    """(wall seconds, CPU seconds of the process's *other* threads meanwhile, result)."""
+    """(wall seconds, CPU seconds of the process's *other* threads and its child processes meanwhile, result)."""
     c0, m0, t0 = _cpu(), _thread_cpu(), _wall()
     out = fn(arg)
     t1, m1, c1 = _wall(), _thread_cpu(), _cpu()

@@ -173,6 +173,13 @@ def test_background_thread_is_rejected(a1, make_submission, tmp_path):
     assert "kept using CPU after returning" in perf.message
 
 
+def test_children_spinning_outside_its_calls_fail_the_line_instead_of_deferring_it(a1, make_submission, tmp_path):
+    report = grade(a1, make_submission(attack("stopped_children")), PERF, tmp_path=tmp_path)
+    (perf,) = report.tests
+    assert perf.score == 0 and perf.status is Status.failed, perf.message  # never pending: a rerun would not resolve it
+    assert "kept using CPU after returning" in perf.message and "processes" in perf.message
+
+
 def test_wrecking_the_working_directory_changes_nothing(a1, make_submission, tmp_path):
     sub = make_submission(attack("wreck_working_dir"))
     report = grade(a1, sub, CHEAP, tmp_path=tmp_path)
