@@ -522,10 +522,11 @@ def _write_reports(a: Assignment, submissions: Path, out: Path, failures: list[s
     from .batch import BatchError, load_results
     from .formats.gradebook import write_gradebook
     from .formats.html_report import class_report
+    from .overrides import OverrideError
 
     try:
-        results = load_results(submissions, a.id)
-    except BatchError as exc:
+        results = load_results(submissions, a)
+    except (BatchError, OverrideError) as exc:
         raise fail(str(exc)) from None
     if not results:
         raise fail(f"no graded results in {submissions}: run `grader grade-all` first")
@@ -540,6 +541,53 @@ def _write_reports(a: Assignment, submissions: Path, out: Path, failures: list[s
         err_console.print(Text(line, style="yellow"))
     if incomplete:
         err_console.print(Text(f"{incomplete} submission(s) not fully graded: rerun grade-all to finish them", style="yellow"))
+
+
+@app.command("override")
+def override_cmd(
+    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    submissions: Annotated[Path, typer.Option("--submissions", help="the class folder (written by collect and grade-all)")],
+    student: Annotated[Optional[str], typer.Option("--student", help="student_id from the roster")] = None,
+    line: Annotated[
+        Optional[str], typer.Option("--line", help="rubric line task.part.kind (see the gradebook), or 'total'")
+    ] = None,
+    points: Annotated[Optional[float], typer.Option("--points", help="the points to give on that line")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="remove the override on that line (logged too)")] = False,
+    reason: Annotated[str, typer.Option("--reason", help="why: the student reads it in their feedback")] = "",
+    by: Annotated[Optional[str], typer.Option("--by", help="who sets it (default: $PARLAB_TA, else your login)")] = None,
+    course: CourseOpt = None,
+) -> None:
+    """Set a student's rubric line or total by hand, with a reason, or list every override (no --student).
+
+    Overrides live in SUBMISSIONS/overrides.json, an append-only log (who, when, why, old -> new);
+    they survive re-grading and re-reporting, count in gradebook.csv and lms.csv, and show in the
+    student's feedback. The reports are written again afterwards.
+
+    Example: grader override a1 --submissions subs/a1 --student s001 --line fourier.gpu.performance
+             --points 2 --reason "GPU speedup checked by hand on the lab machine"
+    """
+    from .batch import BatchError, load_results
+    from .overrides import OverrideError, add, read_log
+
+    a = _assignment(_course(course), assignment)
+    try:
+        if student is None:
+            log = read_log(submissions)
+            for entry in log:
+                console.print(f"{entry.student_id}: {entry.describe()}")
+            if not log:
+                console.print(f"no overrides in {submissions}")
+            return
+        if line is None or (points is None) == (not clear):
+            raise fail("give --line and either --points or --clear")
+        results = {r.submission.student_id: r for r in load_results(submissions, a)}
+        if student not in results:
+            raise fail(f"no graded student {student!r} in {submissions} (known: {', '.join(sorted(results)) or 'none'})")
+        entry = add(submissions, a, results[student].report, student, line, None if clear else points, reason, by)
+    except (BatchError, OverrideError) as exc:
+        raise fail(str(exc)) from None
+    console.print(f"{student}: {entry.describe()}")
+    _write_reports(a, submissions, submissions / "report", [])
 
 
 @app.command("merge-class")

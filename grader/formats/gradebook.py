@@ -36,7 +36,7 @@ def gradebook_rows(assignment: Assignment, results: list[StudentResult]) -> list
             row[task] = round(sum(t.score for t in rep.tests if t.task == task), 4)
         row.update(
             {
-                "points": rep.score,
+                "points": r.points,
                 "penalty": sub.penalty,
                 "final": r.final,
                 "max": assignment.spec.max_score,
@@ -45,6 +45,7 @@ def gradebook_rows(assignment: Assignment, results: list[StudentResult]) -> list
                 "commit": sub.sha,
                 "commit_time": sub.commit_time,
                 "flags": len(rep.flags),
+                "overrides": len(r.overrides),
             }
         )
         rows.append(row)
@@ -54,7 +55,7 @@ def gradebook_rows(assignment: Assignment, results: list[StudentResult]) -> list
 def gradebook_csv(assignment: Assignment, results: list[StudentResult]) -> str:
     rows = gradebook_rows(assignment, results)
     fields = ["student_id", "name", "status", *_tasks(assignment), "points", "penalty", "final", "max", "pending"]
-    fields += ["late_hours", "commit", "commit_time", "flags"]
+    fields += ["late_hours", "commit", "commit_time", "flags", "overrides"]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
@@ -136,7 +137,9 @@ def feedback_markdown(result: StudentResult) -> str:
     if sub.late_seconds > 0:
         penalty = f"a late penalty of {sub.penalty:.0%}" if sub.penalty else "within the grace period: no penalty"
         lines.append(f"It came {sub.late_seconds / 3600:.1f} hours after the deadline: {penalty}.")
-    lines += ["", f"**Final: {result.final:g} / {rep.max_score:g}** (points {rep.score:g}, penalty {sub.penalty:.0%})", ""]
+    lines += ["", f"**Final: {result.final:g} / {rep.max_score:g}** (points {result.points:g}, penalty {sub.penalty:.0%})", ""]
+    if result.overrides:
+        lines += ["Set by your teaching staff:", ""] + [f"- {o.describe()}" for o in result.overrides] + [""]
     lines.append(summary(rep.for_students()).replace("## ", "## Tests: ", 1))
     return "\n".join(lines)
 

@@ -289,3 +289,46 @@ def test_pending_points_are_named_and_filled_by_one_command(a1, graded_class, tm
     for r in results.values():
         gpu = [t for t in r.report.tests if t.part == "gpu" and t.kind == "performance"]
         assert gpu and all(t.status is Status.passed and t.provenance["host"] == "gpu-box" for t in gpu)
+
+
+def test_overrides_survive_regrading_and_reporting_with_their_audit_trail(a1, graded_class, tmp_path):
+    subs = tmp_path / "subs"
+    shutil.copytree(graded_class[0], subs)
+    kinds = graded_class[1]
+    stub = next(sid for sid, kind in kinds.items() if kind == "stub")
+    cli = [str(BIN / "grader"), "override", "a1", "--submissions", str(subs), "--course", str(ROOT)]
+    env = {**os.environ, "PARLAB_TA": "Ada (TA)"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*cli, *args], capture_output=True, text=True, timeout=300, env=env)
+
+    refused = run("--student", stub, "--line", "amdahl.python.correctness", "--points", "99", "--reason", "x")
+    assert refused.returncode != 0 and "worth 0 to 3 points" in " ".join(refused.stderr.split())
+    assert run("--student", stub, "--line", "nope.cpu.correctness", "--points", "1", "--reason", "x").returncode != 0
+    assert run("--student", stub, "--line", "amdahl.python.correctness", "--points", "1").returncode != 0  # no reason
+    done = run(
+        "--student", stub, "--line", "amdahl.python.correctness", "--points", "2", "--reason", "derivation shown in office hours"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "0 → 2" in done.stdout
+    grade_all(a1, subs)  # re-grade (from the cache) and re-report: the override is applied on reading
+    report = subprocess.run(
+        [str(BIN / "grader"), "report", "a1", "--submissions", str(subs), "--course", str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    results = {r.submission.student_id: r for r in load_results(subs, a1)}
+    mine = results[stub]
+    assert mine.points == 2.0 and [o.line for o in mine.overrides] == ["amdahl.python.correctness"]
+    rows = {row["student_id"]: row for row in csv.DictReader(io.StringIO((subs / "report" / "gradebook.csv").read_text()))}
+    assert float(rows[stub]["points"]) == 2.0 and rows[stub]["overrides"] == "1" and float(rows[stub]["amdahl"]) == 2.0
+    feedback = (subs / "report" / "feedback" / f"{stub}.md").read_text()
+    assert "Set by your teaching staff" in feedback and "derivation shown in office hours" in feedback and "Ada (TA)" in feedback
+    total = run("--student", stub, "--line", "total", "--points", "5", "--reason", "regrade request")
+    assert total.returncode == 0 and load_results(subs, a1)[sorted(kinds).index(stub)].points == 5.0
+    cleared = run("--student", stub, "--line", "total", "--clear", "--reason", "regrade request withdrawn")
+    assert cleared.returncode == 0
+    listed = run()
+    assert listed.stdout.count(stub) == 3 and "restored" in listed.stdout  # the whole trail, clears included
+    log = json.loads((subs / "overrides.json").read_text())
+    assert [e["points"] for e in log] == [2.0, 5.0, None] and all(e["by"] == "Ada (TA)" and e["at"] for e in log)
