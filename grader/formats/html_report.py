@@ -107,7 +107,7 @@ def class_report(assignment: Assignment, results: list[StudentResult], *, failur
         parts.append(f"<img alt='{esc(title)}' src='data:image/png;base64,{png}'>")
     parts.append(f"<img alt='Correctness vs performance' src='data:image/png;base64,{_correctness_vs_performance(results)}'>")
     parts.append("</div><h2>Students</h2><table><tr>")
-    cols = ["student", "name", "status", "commit", "late (h)", "points", "penalty", "final", "deferred", "flags"]
+    cols = ["student", "name", "status", "commit", "late (h)", "points", "penalty", "final", "pending", "flags"]
     parts += [f"<th>{c}</th>" for c in cols] + ["</tr>"]
     for r in results:
         sub, rep = r.submission, r.report
@@ -115,7 +115,7 @@ def class_report(assignment: Assignment, results: list[StudentResult], *, failur
         status = sub.status if sub.status != "ok" else ("graded" if r.complete else "incomplete")
         cells = [
             f"<a href='feedback/{esc(sub.student_id)}.md'>{esc(sub.student_id)}</a>", esc(sub.name), esc(status),
-            f"<code>{esc(sub.sha[:10])}</code>", f"{sub.late_seconds / 3600:.1f}", f"{rep.score:g}", f"{sub.penalty:.0%}",
+            f"<code>{esc(sub.sha[:10])}</code>", f"{sub.late_seconds / 3600:.1f}", f"{r.points:g}", f"{sub.penalty:.0%}",
             f"<b>{r.final:g}</b>", f"{rep.deferred_points:g}", f"<span class='flag'>{flags}</span>",
         ]  # fmt: skip
         parts.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")

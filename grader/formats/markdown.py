@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..results import GradeReport, Status
 from .terminal import KIND_LABEL, bucket_status
 
-ICON = {"passed": "✅", "partial": "🟡", "failed": "❌", "error": "❌", "timeout": "⏱️", "deferred": "⏸️"}
+ICON = {"passed": "✅", "partial": "🟡", "failed": "❌", "error": "❌", "timeout": "⏱️", "pending": "⏸️"}
 
 
 def _cell(text: str) -> str:
@@ -19,7 +19,7 @@ def summary(report: GradeReport) -> str:
         f"## {report.assignment} · {report.title}",
         "",
         f"**{report.score:g} / {report.gradable_max:g} points** on the {which} this machine could judge"
-        + (f" ({report.deferred_points:g} more graded later)" if report.deferred_points else "")
+        + (f" ({report.deferred_points:g} more pending: graded later)" if report.deferred_points else "")
         + f" · {report.machine.describe()}"
         + (f" · isolation: {report.isolation}" if report.isolation else ""),
         "",
@@ -29,7 +29,7 @@ def summary(report: GradeReport) -> str:
     for (task, part, kind), records in report.by_bucket().items():
         status = bucket_status(records)
         score, top = sum(r.score for r in records), sum(r.max_score for r in records)
-        points = f"–/{top:g}" if status == "deferred" else f"{score:.1f}/{top:g}"
+        points = f"–/{top:g}" if status == "pending" else f"{score:.1f}/{top:g}"
         detail = ""
         if kind == "performance":
             detail = records[0].message
@@ -50,6 +50,6 @@ def summary(report: GradeReport) -> str:
             lines.append(f"- `{t.name}` ({t.task}.{t.part}, {t.status.value}): {_cell(first)[:400]}")
     deferred = [t for t in report.tests if t.status is Status.deferred]
     if deferred:
-        lines += ["", "### Graded later", ""]
+        lines += ["", "### Pending (graded later, elsewhere)", ""]
         lines += [f"- `{t.name}`: {_cell(t.message)[:300]}" for t in deferred]
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ STATUS_STYLE = {
     "error": "red",
     "timeout": "red",
     "deferred": "cyan",
+    "pending": "cyan",
 }
 KIND_LABEL = {"correctness": "correctness", "performance": "speedup"}
 
@@ -24,11 +25,16 @@ def _points(score: float, max_score: float, deferred: bool) -> str:
     return f"–/{max_score:g}" if deferred else f"{score:.1f}/{max_score:g}"
 
 
+def shown_status(status: Status) -> str:
+    """The word a person reads: a test that could not be judged here is *pending*."""
+    return "pending" if status is Status.deferred else status.value
+
+
 def bucket_status(records: list[TestRecord]) -> str:
     """One word for a rubric line made of several tests."""
     statuses = {r.status for r in records}
     if statuses == {Status.deferred}:
-        return "deferred"
+        return "pending"  # not judged on this machine: never a pass, never a zero
     if statuses <= {Status.passed, Status.deferred}:
         return "passed"
     for bad in (Status.timeout, Status.error):
@@ -82,18 +88,18 @@ def render(report: GradeReport, console: Console, *, verbose: bool = False) -> N
             "—" if part == "python" else part,
             KIND_LABEL.get(kind_, kind_),
             Text(status, style=STATUS_STYLE.get(status, "")),
-            _points(score, max_score, status == "deferred"),
+            _points(score, max_score, status == "pending"),
             detail,
         )
         if verbose:
             for r in records:
                 label = f"· {r.name}" + (" (hidden)" if r.visibility == "hidden" else "")
                 table.add_row(
-                    "", "", "", Text(r.status.value, style=STATUS_STYLE[r.status.value]),
+                    "", "", "", Text(shown_status(r.status), style=STATUS_STYLE[r.status.value]),
                     _points(r.score, r.max_score, r.status is Status.deferred),
                     Text(f"{label}: {r.message}" if r.message else label, style="dim"),
                 )  # fmt: skip
-    deferred = f" (+{report.deferred_points:g} deferred)" if report.deferred_points else ""
+    deferred = f" (+{report.deferred_points:g} pending)" if report.deferred_points else ""
     table.add_section()
     table.add_row("total", "", "", "", Text(f"{report.score:.1f}/{report.gradable_max:g}", style="bold"), deferred)
     console.print(table)

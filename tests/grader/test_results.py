@@ -58,7 +58,7 @@ def test_json_round_trip_keeps_everything(tmp_path):
     [
         (["passed", "passed"], "passed"),
         (["passed", "deferred"], "passed"),
-        (["deferred"], "deferred"),
+        (["deferred"], "pending"),
         (["timeout"], "timeout"),
         (["passed", "failed"], "partial"),
         (["failed", "error"], "failed"),
@@ -84,5 +84,5 @@ def test_terminal_table_shows_points_deferred_and_detail():
     text = console.export_text()
     assert "2 usable cores · GPU: simulator" in text
     assert "1.4/3" in text and "1.52× (1.47–1.58), target 1.60× on 2 cores" in text
-    assert "–/2" in text and "deferred" in text
-    assert "3.4/5" in text and "(+2 deferred)" in text
+    assert "–/2" in text and "pending" in text
+    assert "3.4/5" in text and "(+2 pending)" in text

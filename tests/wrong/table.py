@@ -112,7 +112,7 @@ def correct_table(course: Course, paths: list[Path], speed_only: bool = False) -
             lines = lines_of(report)
             judged = [(s, m) for s, m, st in lines.values() if Status.deferred not in st]
             later = sum(m for _, m, st in lines.values() if Status.deferred in st)
-            total = f"{sum(s for s, _ in judged):g}/{sum(m for _, m in judged):g}" + (f" (+{later:g} deferred)" if later else "")
+            total = f"{sum(s for s, _ in judged):g}/{sum(m for _, m in judged):g}" + (f" (+{later:g} pending)" if later else "")
             print(f"| {path.stem} | {differs(path)} | " + " | ".join(cells) + f" | {total} |", flush=True)
 
 
