@@ -45,10 +45,11 @@ class GpuContext:
         return array
 
     def synchronize(self) -> None:
+        """Wait for all work on the device, on every stream (a student's own non-blocking stream too)."""
         if self.backend == "cuda":
             import cupy
 
-            cupy.cuda.get_current_stream().synchronize()
+            cupy.cuda.Device().synchronize()
 
     def require_real_gpu(self) -> None:
         """Performance means nothing under the simulator: defer unless a CUDA GPU runs the test."""

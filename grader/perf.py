@@ -86,19 +86,21 @@ def grade_gpu_speedup(
     arrays and its own transfers are timed too (a task about overlapping copies with compute).
     ``check`` as for `grade_cpu_speedup`."""
     gpu.require_real_gpu()
-    pairs = [(x, x if copies_included else gpu.to_device(x)) for x in inputs]
 
     def on_gpu(pair):
         out = candidate(pair[1])
-        gpu.synchronize()
+        gpu.synchronize()  # the whole device: a kernel on the student's own stream is waited for too
         return out
 
     m = measure(
         lambda pair: baseline(pair[0]),
         on_gpu,
-        pairs,
+        list(inputs),
         lambda got, want: (check or _check)(gpu.to_host(got), want),
         decide=lambda m: scoring.clear_enough(perf, 1, m),
+        # Every round a fresh host input (a few elements redrawn) and, untimed, its own device copy:
+        # an output cached on the device array's address or contents misses or is caught as wrong.
+        prepare=lambda x: (x, x if copies_included else gpu.to_device(x)),
     )
     from .devices import usable_cores
 

@@ -517,6 +517,7 @@ def measure(
     min_rounds: int = MIN_ROUNDS,
     max_rounds: int = MAX_ROUNDS,
     budget_s: float = TIME_BUDGET_S,
+    prepare: Callable[[Any], Any] | None = None,
 ) -> Measurement:
     """Time baseline vs candidate with the machine's capacity alongside; ``check(candidate_out, baseline_out)``.
 
@@ -527,14 +528,18 @@ def measure(
     a probe, its parallel half runs inside it too before the rounds; the CPU the process uses per
     wall second in both says whether the pin holds (``pinned_cores``: at most 1 when it does).
     ``decide(measurement)`` returning True stops early once ``min_rounds`` are done.
+    ``prepare(input)``, untimed, turns each input (every round's fresh one too) into what baseline
+    and candidate are called with: for a GPU, the host array and its copy on the device.
     """
     if not inputs:
         raise ValueError("measure needs at least one input")
+    prepare = prepare or (lambda arg: arg)
+    fixed = [prepare(x) for x in inputs]  # warm-up and calibration calls
     started = _wall()
-    baseline(inputs[0])  # compile: never timed
+    baseline(fixed[0])  # compile: never timed
     # Before the candidate ever runs: how long the baseline takes, relative to the serial probe
     # when there is one (so a machine that changes speed moves both and nothing is clamped).
-    before = [_timed(baseline, inputs[i % len(inputs)])[0] for i in range(PRE_ROUNDS)]
+    before = [_timed(baseline, fixed[i % len(fixed)])[0] for i in range(PRE_ROUNDS)]
     baseline_before = statistics.median(before)
     per_probe: list[float] = []
     pinned: list[float] = []
@@ -542,7 +547,7 @@ def measure(
         if hasattr(probe, "scale"):  # a probe as long as the baseline sees the same disturbances
             probe.scale(min(baseline_before, PROBE_MAX_S) / _wall_of(probe.serial))
         for i in range(PRE_ROUNDS):
-            b = _timed(baseline, inputs[i % len(inputs)])[0]
+            b = _timed(baseline, fixed[i % len(fixed)])[0]
             ks = _wall_of(probe.serial)
             per_probe.append(b / ks)
             if one_core is not None:  # does the pin take? a perfectly parallel probe gains nothing in it
@@ -557,12 +562,12 @@ def measure(
     # and compete with it; a prange candidate does half its own work on that pool, so there it is
     # no diagnostic (the a3 reference measured 0.14 of a core there at load 10).
     staff_threads = [t for t in _tasks("self") if t != _native_id()]
-    candidate(inputs[0])
+    candidate(fixed[0])
     if one_core is not None:
         with one_core(0):
-            candidate(inputs[0])  # whatever it compiles or starts on first use under the pin: not timed
+            candidate(fixed[0])  # whatever it compiles or starts on first use under the pin: not timed
     if reference is not None:
-        reference(inputs[0])
+        reference(fixed[0])
 
     def verify(out: Any, want: Any) -> None:
         try:
@@ -574,7 +579,7 @@ def measure(
     stop = "max rounds"
     rng = np.random.default_rng()
     while len(rounds) < max_rounds:
-        arg = fresh_input(inputs[len(rounds) % len(inputs)], rng)
+        arg = prepare(fresh_input(inputs[len(rounds) % len(inputs)], rng))
         times: dict[str, float] = {}
         outputs: dict[str, Any] = {}
         steps = (

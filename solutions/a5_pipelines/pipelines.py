@@ -315,8 +315,10 @@ def pipeline_kernel(raw, total):
 
 
 def pipeline_gpu(chunks, nstreams=2):
-    streams = [cuda.stream() for _ in range(nstreams)]
     chunks = list(chunks)
+    if not chunks:
+        return []  # no streams, no zero-byte pinned allocation (its behaviour is not documented)
+    streams = [cuda.stream() for _ in range(nstreams)]
     results = cuda.pinned_array(len(chunks), dtype=np.float64)
     zero = np.zeros(1, dtype=np.float64)
     keep = []  # device buffers stay alive until their stream is done

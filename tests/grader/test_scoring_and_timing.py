@@ -282,3 +282,26 @@ def test_a_thread_spinning_only_between_calls_is_seen():
         thread.join()
     assert max(r.idle_cpu for r in m.rounds) > 0.5
     assert m.background_cpu > 0.3
+
+
+def test_every_round_gets_a_fresh_prepared_input():
+    """A GPU speed test hands the kernel a new device copy of a freshly redrawn input each round,
+    so nothing cached on the array (its address or its contents) survives from one round to the next."""
+    seen: list[tuple[int, bytes]] = []
+    made: list[np.ndarray] = []
+
+    def prepare(x):
+        device = x.copy()  # stands for the untimed copy to the device
+        made.append(device)
+        return (x, device)
+
+    def candidate(pair):
+        seen.append((id(pair[1]), pair[1].tobytes()))
+        return pair[1] * 2
+
+    host = np.arange(1000, dtype=np.float64)
+    measure(lambda pair: pair[0] * 2, candidate, [host], lambda got, want: None, min_rounds=5, max_rounds=5, prepare=prepare)
+    timed = seen[-5:]
+    assert len({data for _, data in timed}) == 5  # redrawn every round
+    assert all(not np.array_equal(d, host) for d in made[1:])
+    assert np.array_equal(host, np.arange(1000, dtype=np.float64))  # the caller's input is never written
