@@ -54,6 +54,8 @@ PASSTHROUGH_ENV = (
     "OPENBLAS_L2_SIZE",
     "CUDA_HOME",
     "CUDA_PATH",
+    "CUDA_VISIBLE_DEVICES",  # the GPU (or MIG slice) the TA chose
+    "CUDA_DEVICE_ORDER",
     "LD_LIBRARY_PATH",
 )
 OUTPUT_TAIL = 4000  # characters of worker output kept for diagnostics
