@@ -9,10 +9,14 @@ The backend is decided once, in the parent, and handed to the worker through its
 
 from __future__ import annotations
 
+import functools
+import glob
+import json
 import os
 import shutil
 import socket
 import subprocess
+import sys
 from typing import Literal
 
 from .results import Machine
@@ -39,19 +43,44 @@ def usable_cores() -> int:
     return max(cores, 1)
 
 
-def _cuda_gpu_name() -> str | None:
-    """Name of the first NVIDIA GPU, without importing numba (which would pin the simulator choice)."""
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return None
+# Run the way the worker will use the GPU: numba.cuda on the real driver, and CuPy for arrays.
+_CUDA_PROBE = """
+import json, os
+os.environ["NUMBA_ENABLE_CUDASIM"] = "0"
+try:
+    from numba import cuda
+    if not cuda.is_available():
+        raise RuntimeError("numba.cuda sees no usable GPU (driver missing, or no device visible)")
+    name = cuda.get_current_device().name
+    name = name.decode() if isinstance(name, bytes) else str(name)
     try:
-        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    first = out.stdout.strip().splitlines()[:1]
-    if out.returncode != 0 or not first or not first[0].startswith("GPU"):
-        return None
-    return first[0].split(":", 1)[1].split("(UUID")[0].strip()
+        import cupy
+    except ImportError:
+        raise RuntimeError("CuPy is not installed: pip install -e '.[gpu]'") from None
+    cupy.asarray([1.0]).sum().get()
+    print(json.dumps({"name": name}))
+except Exception as exc:
+    print(json.dumps({"why": f"{type(exc).__name__}: {exc}"[:300]}))
+"""
+
+
+@functools.cache
+def cuda_probe() -> tuple[str | None, str]:
+    """(name of the GPU the worker would use, or None; why not). Once per process, in a child process
+    (importing numba here would pin the simulator choice). Skipped where no NVIDIA device exists."""
+    if not glob.glob("/dev/nvidia[0-9]*") and shutil.which("nvidia-smi") is None:
+        return None, "no NVIDIA GPU on this machine"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    try:
+        done = subprocess.run([sys.executable, "-I", "-c", _CUDA_PROBE], capture_output=True, text=True, timeout=120, env=env)
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None, "the GPU probe did not finish"
+    return result.get("name"), result.get("why", "")
+
+
+def _cuda_gpu_name() -> str | None:
+    return cuda_probe()[0]
 
 
 def _simulator_available() -> bool:
@@ -68,7 +97,7 @@ def choose_backend(requested: str | None = None) -> tuple[Backend, str]:
     name = _cuda_gpu_name() if requested in ("auto", "cuda") else None
     if requested == "cuda":
         if name is None:
-            raise ValueError("GPU backend 'cuda' requested but no NVIDIA GPU is visible (nvidia-smi -L)")
+            raise ValueError(f"GPU backend 'cuda' requested but the GPU cannot be used here: {cuda_probe()[1]}")
         return "cuda", name
     if requested == "auto" and name is not None:
         return "cuda", name

@@ -33,7 +33,7 @@ import pytest
 from . import calibration, perf, simcheck, timing  # noqa: F401 - imported (clocks bound) before any student code
 from .channel import ChannelWriter
 from .devices import BACKEND_ENV, usable_cores
-from .gpu import GpuContext
+from .gpu import GpuContext, match_cpu_arithmetic
 from .integrity import TamperGuard, grader_modules
 from .results import Status, TestRecord
 from .spec import AssignmentSpec, load_spec
@@ -197,6 +197,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def _before_student_code(state: _State, items: list[pytest.Item]) -> None:
     """Remove what student code must not read, load the staff modules, and watch what verdicts rely on."""
     _one_numba_thread_per_core()
+    if os.environ.get(BACKEND_ENV) == "cuda":
+        match_cpu_arithmetic()  # kernels compute what the serial references compute, bit for bit
     if os.environ.get(BACKEND_ENV) == "cudasim":
         for owner, name in simcheck.install():  # races, missing syncs and stray indices fail under the simulator
             state.guard.watch_attribute(owner, name, f"CUDA simulator {getattr(owner, '__name__', owner)}.{name}")
@@ -432,7 +434,42 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     item.stash[_DONE] = True
     state.records.append(record)
     state.channel.send("record", record=record.to_dict())
+    broken = _broken_gpu_context(call.excinfo)
+    if broken:  # every later GPU call in this process would fail too: the rest run in a fresh worker
+        state.channel.send("restart", reason=f"{item.nodeid} left the GPU context unusable ({broken})")
+        os._exit(0)
     return report
+
+
+# CUDA errors after which a process's context stays broken ("sticky"): an out-of-bounds access in a
+# kernel is the usual cause. Driver codes 700 (illegal address), 715-719 (illegal instruction,
+# misaligned address, invalid address space, invalid PC, launch failed).
+STICKY_CUDA = (
+    "ILLEGAL_ADDRESS",
+    "IllegalAddress",
+    "illegal memory access",
+    "ILLEGAL_INSTRUCTION",
+    "MISALIGNED_ADDRESS",
+    "INVALID_ADDRESS_SPACE",
+    "INVALID_PC",
+    "LAUNCH_FAILED",
+    "unspecified launch failure",
+)
+STICKY_CUDA_CODES = {700, 715, 716, 717, 718, 719}
+
+
+def _broken_gpu_context(excinfo) -> str:
+    """The sticky CUDA error behind a test's failure, if any ('' otherwise), following the exception chain."""
+    exc = excinfo.value if excinfo is not None else None
+    seen = 0
+    while exc is not None and seen < 10:
+        text = f"{type(exc).__name__}: {exc}"
+        code = getattr(exc, "code", None)
+        if "CUDA" in text.upper() and (any(s in text for s in STICKY_CUDA) or code in STICKY_CUDA_CODES):
+            return text[:200]
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return ""
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

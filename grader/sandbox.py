@@ -375,7 +375,7 @@ def run_worker(
     view = ([*python_paths(), Path(assignment)], list(hide))
     public_tests, hidden_tests = list(public_tests), list(hidden_tests)
     targets = [f"{LAYOUT.public}/{p.name}" for p in public_tests] + [f"{LAYOUT.hidden}/{p.name}" for p in hidden_tests]
-    current: dict[str, str | float | None] = {"nodeid": None, "since": 0.0}
+    current: dict[str, str | float | None] = {"nodeid": None, "since": 0.0, "restart": None}
     collected_once = False
     gpu = env_extra.get("PARLAB_GPU") == "cuda"
 
@@ -391,6 +391,8 @@ def run_worker(
                 run.expected.setdefault(test["nodeid"], test)
         elif kind == "start":
             current["nodeid"], current["since"] = event.get("nodeid"), time.monotonic()
+        elif kind == "restart":  # the plugin asks for a fresh worker (a test broke the process's GPU context)
+            current["restart"] = str(event.get("reason", ""))[:300]
         elif kind == "record":
             try:
                 record = TestRecord.from_dict(event["record"])
@@ -440,7 +442,10 @@ def run_worker(
         remaining = [n for n in run.expected if n not in run.records]
         if not remaining:
             break
-        if crashed is None:
+        if current["restart"]:
+            run.notes.append(f"{current['restart']}: the remaining tests ran in a fresh worker")
+            current["restart"] = None
+        elif crashed is None:
             # The worker ended without starting the rest: never count them as passed.
             for nodeid in remaining:
                 run.records[nodeid] = _synthetic(

@@ -177,3 +177,59 @@ def fourier_kernel(x, terms, out):
     assert report.tests and {t.status for t in report.tests} == {Status.deferred}, [(t.status, t.message) for t in report.tests]
     assert all("cuda.nanosleep is not available in the CUDA simulator" in t.message for t in report.tests)
     assert report.score == 0
+
+
+BREAKS_THE_CONTEXT = """
+from numba.cuda.cudadrv.driver import CudaAPIError
+
+_reference_fourier_gpu = fourier_gpu
+
+
+def fourier_gpu(x, terms):
+    if x.size == 257:  # one test's input: an out-of-bounds kernel, as a real GPU reports it
+        raise CudaAPIError(700, "Call to cuCtxSynchronize results in CUDA_ERROR_ILLEGAL_ADDRESS")
+    return _reference_fourier_gpu(x, terms)
+"""
+
+
+def test_a_test_that_breaks_the_gpu_context_costs_only_itself(a1, make_submission):
+    """On a GPU an illegal address leaves the process's CUDA context unusable: every later GPU test
+    in that worker would fail. The error is faked where CUDA raises it; the worker stops after
+    recording that test and a fresh one runs the rest."""
+    report = grade_submission(
+        a1, make_submission(BREAKS_THE_CONTEXT), hidden=True, gpu="cudasim", select=["fourier.gpu.correctness"]
+    )
+    broken = [t for t in report.tests if "ILLEGAL_ADDRESS" in t.message]
+    assert len(broken) == 1 and broken[0].score == 0
+    rest = [t for t in report.tests if t is not broken[0]]
+    assert rest and all(t.status is Status.passed for t in rest), [(t.name, t.message) for t in rest]
+    assert any("left the GPU context unusable" in f and "fresh worker" in f for f in report.flags), report.flags
+
+
+def test_gpu_kernels_compile_without_fused_multiply_add_unless_fastmath():
+    from grader.gpu import without_fused_multiply_add
+
+    calls = []
+    compile_ir = without_fused_multiply_add(lambda ir, **options: calls.append(options))
+    compile_ir("ir", opt=3, fastmath=False)
+    compile_ir("ir", opt=3, fastmath=True)  # the kernel asked for fast math: NVVM's own choice stands
+    assert calls == [{"opt": 3, "fastmath": False, "fma": False}, {"opt": 3, "fastmath": True}]
+
+
+def test_the_backend_is_probed_the_way_the_worker_uses_it(monkeypatch):
+    """A machine that shows an NVIDIA device but cannot run numba.cuda with CuPy (no driver, no
+    CuPy) grades GPU lines in the simulator and leaves GPU speed pending; asking for cuda there
+    says why instead of failing every GPU test."""
+    from grader import devices
+
+    devices.cuda_probe.cache_clear()
+    monkeypatch.setattr(devices.glob, "glob", lambda pattern: ["/dev/nvidia0"])  # a device node, nothing behind it
+    monkeypatch.delenv(devices.BACKEND_ENV, raising=False)
+    try:
+        name, why = devices.cuda_probe()
+        assert name is None and why, why
+        assert devices.choose_backend("auto") == ("cudasim", "")
+        with pytest.raises(ValueError, match="cannot be used here"):
+            devices.choose_backend("cuda")
+    finally:
+        devices.cuda_probe.cache_clear()
