@@ -233,3 +233,12 @@ def test_the_backend_is_probed_the_way_the_worker_uses_it(monkeypatch):
             devices.choose_backend("cuda")
     finally:
         devices.cuda_probe.cache_clear()
+
+
+def test_gpu_check_stops_early_and_clearly_without_a_gpu(tmp_path):
+    done = subprocess.run(
+        ["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), str(tmp_path / "out")], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2 and done.stderr.startswith("gpu_check: "), done.stderr
+    assert "gpu extra is not installed" in done.stderr or "no NVIDIA GPU" in done.stderr
+    assert not (tmp_path / "out").exists()
