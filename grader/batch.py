@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .course import Assignment, SubmissionLayoutError, find_module_folder
-from .devices import choose_backend
+from .devices import choose_backend, gpu_exclusive
 from .grading import GradingError, grade_submission
 from .integrity import course_fingerprint
 from .merge import MergeError, merge_reports
@@ -398,7 +398,8 @@ def grade_all(
                 on_done(phase, sub, False)
             else:
                 (suspects if deaths else todo).append(sub)
-        workers = max(1, jobs) if phase == "correctness" else 1  # timings need the machine to themselves
+        # Timings need the machine to themselves; a GPU in exclusive-process mode takes one process at a time.
+        workers = max(1, jobs) if phase == "correctness" and not (real_gpu and gpu_exclusive()) else 1
 
         def run(sub: Submission, phase: str = phase) -> tuple[Submission, GradeReport | None, float]:
             started = datetime.now(timezone.utc)

@@ -79,6 +79,20 @@ def cuda_probe() -> tuple[str | None, str]:
     return result.get("name"), result.get("why", "")
 
 
+def gpu_exclusive() -> bool:
+    """Is the GPU in EXCLUSIVE_PROCESS compute mode (one process may use it at a time)?"""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return False
+    try:
+        out = subprocess.run(
+            [smi, "--query-gpu=compute_mode", "--format=csv,noheader"], capture_output=True, text=True, timeout=20
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "exclusive" in out.stdout.lower()
+
+
 def _cuda_gpu_name() -> str | None:
     return cuda_probe()[0]
 

@@ -17,8 +17,10 @@ values, and `x[i - 1]` at `i = 0` silently reads the last element. `strict_simul
   32-lane warp (`grader.simwarp`);
 - streams: a `copy_to_host` on a stream lands only when the program synchronizes, so results read
   too early are poison, as they would be undefined on a GPU (`grader.simstream`);
-- negative indices into device and shared arrays raise `IndexError` (on a GPU they read outside
-  the array); indices past the end already raise in the simulator.
+- negative indices into device and shared arrays raise `IndexError`. On a GPU numba wraps them
+  around as Python does (`a[-1]` is the last element), silently: in a kernel that is almost
+  always a thread index gone below zero reading or writing some other thread's element. Stricter
+  than a GPU on purpose; indices past the end already raise in the simulator.
 
 Nothing here runs on a real GPU; it only touches numba's simulator classes, which exist only when
 `NUMBA_ENABLE_CUDASIM=1` was set before numba was imported.
@@ -77,7 +79,7 @@ def _check_index(idx: Any, shape: tuple[int, ...], what: str = "a device array")
         if isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)) and item < 0:
             raise IndexError(
                 f"negative index {int(item)} on axis {axis} of {what} of shape {shape}: "
-                "on a GPU this reads or writes outside the array (guard the thread index)"
+                "on a GPU it would silently wrap around to the other end of the array (guard the thread index)"
             )
 
 
