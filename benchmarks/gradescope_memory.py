@@ -4,7 +4,7 @@
 
 Builds the autograder zip (`grader export gradescope`), unpacks it into a Gradescope-shaped folder
 (source/, submission/, results/), and runs its `run_autograder` with this machine's grader, as
-Gradescope would, sampling every 50 ms the proportional set size (PSS: shared pages split between
+Gradescope would, sampling every 20 ms the proportional set size (PSS: shared pages split between
 the processes sharing them, so the sum is what the tree really holds) of the grader and every
 process below it, workers in their sandboxes included. Prints the peak per run and the score the
 results file gives. Gradescope's default autograder container has 768 MB of memory.
@@ -44,8 +44,9 @@ def children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_pss_mb(root: int) -> float:
-    tree, todo, total = children(), [root], 0
+def tree_memory_mb(root: int) -> tuple[float, float]:
+    """(PSS of the whole tree, the largest peak RSS (VmHWM) of any one process in it), in MB."""
+    tree, todo, total, largest = children(), [root], 0, 0
     while todo:
         pid = todo.pop()
         todo += tree.get(pid, [])
@@ -54,12 +55,15 @@ def tree_pss_mb(root: int) -> float:
                 if line.startswith("Pss:"):
                     total += int(line.split()[1])
                     break
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    largest = max(largest, int(line.split()[1]))
         except OSError:
             continue
-    return total / 1024
+    return total / 1024, largest / 1024
 
 
-def one_run(a, submission: Path) -> tuple[float, float, float, float]:
+def one_run(a, submission: Path) -> tuple[float, float, float, float, float]:
     with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
         root = Path(tmp)
         build_gradescope_zip(a, root / "autograder.zip")
@@ -71,14 +75,15 @@ def one_run(a, submission: Path) -> tuple[float, float, float, float]:
         proc = subprocess.Popen(
             ["bash", str(root / "source" / "run_autograder")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        peak = 0.0
+        peak = largest = 0.0
         while proc.poll() is None:
-            peak = max(peak, tree_pss_mb(proc.pid))
-            time.sleep(0.05)
+            pss, hwm = tree_memory_mb(proc.pid)
+            peak, largest = max(peak, pss), max(largest, hwm)
+            time.sleep(0.02)
         seconds = time.monotonic() - started
         results = json.loads((root / "results" / "results.json").read_text())
         top = sum(t["max_score"] for t in results["tests"])
-        return peak, seconds, results["score"], top
+        return peak, largest, seconds, results["score"], top
 
 
 def main() -> int:
@@ -92,10 +97,11 @@ def main() -> int:
     a = Course(ROOT).resolve(args.assignment)
     submission = args.submission or a.solution_dir
     print(f"{a.id}, submission {submission}, {args.runs} runs, Gradescope's default limit {LIMIT_MB} MB")
-    print("| run | peak PSS of the process tree (MB) | seconds | score |\n|---|---|---|---|")
+    print("| run | peak PSS of the process tree (MB) | largest single process, peak RSS (MB) | seconds | score |")
+    print("|---|---|---|---|---|")
     for i in range(args.runs):
-        peak, seconds, score, top = one_run(a, submission)
-        print(f"| {i + 1} | {peak:.0f} | {seconds:.1f} | {score:g} / {top:g} judged |", flush=True)
+        peak, largest, seconds, score, top = one_run(a, submission)
+        print(f"| {i + 1} | {peak:.0f} | {largest:.0f} | {seconds:.1f} | {score:g} / {top:g} judged |", flush=True)
     return 0
 
 
