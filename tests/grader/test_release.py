@@ -163,6 +163,16 @@ def test_the_real_classroom_reporter_agrees_with_our_totals(a1, make_submission,
         assert ("pending" in log) and (label != "stub" or total == 0)
         assert ("Some tests failed" in log) == (label != "reference"), log[-1500:]
     assert len(maxima) == 1  # the same maximum whatever was judged
+    # The same reference on a busy runner: a line it could not judge is pending, the maximum the same.
+    reference = grade_submission(a1, a1.solution_dir, hidden=False, gpu="cudasim", select=lines)
+    busy = dataclasses.replace(
+        reference,
+        tests=tuple(
+            dataclasses.replace(t, status=Status.deferred, score=0.0) if t.task == "fourier" else t for t in reference.tests
+        ),
+    )
+    shown, shown_max, total, top, log = run_reporter(classroom_result(busy), tmp_path / "busy")
+    assert top == maxima.pop() and (shown, shown_max) == (total, top) and "Some tests failed" not in log
 
 
 def _line_scores(report) -> list[float]:
