@@ -22,6 +22,9 @@ values, and `x[i - 1]` at `i = 0` silently reads the last element. `strict_simul
   always a thread index gone below zero reading or writing some other thread's element. Stricter
   than a GPU on purpose; indices past the end already raise in the simulator.
 
+Where the simulator stays stricter than a GPU on purpose: a `raise` inside a kernel fails the
+launch here, while a GPU compiled without `debug=True` ignores it and carries on.
+
 Nothing here runs on a real GPU; it only touches numba's simulator classes, which exist only when
 `NUMBA_ENABLE_CUDASIM=1` was set before numba was imported.
 """
