@@ -221,6 +221,7 @@ def test(
 ) -> None:
     """Run the public tests on your code: correctness, and speedup measured on this machine.
 
+    \b
     Example: grader test a1            (your code in assignments/a1_*/)
              grader test a1 -s fourier.cpu -v
              grader test a1 --classroom "$GITHUB_OUTPUT" --summary "$GITHUB_STEP_SUMMARY"   (in CI)
@@ -263,6 +264,7 @@ def grade(
     says `isolation: full`); where that is not possible it runs with reduced isolation and a
     warning. PARLAB_ISOLATION=required refuses to grade without isolation, =off turns it off.
 
+    \b
     Example: grader grade a1 --submission solutions/a1_speedup --json results/a1.json
     """
     a = _assignment(_course(course), assignment)
@@ -324,6 +326,7 @@ def release(
     committed as a new git repository. Refuses to finish if any non-trivial line of a solution or
     hidden test would be in it. Push the result to a template repository on GitHub.
 
+    \b
     Example: grader release a1 --out ../a1-template
     """
     from .release import ReleaseError, build_release
@@ -356,6 +359,7 @@ def export_gradescope(
     To try it here: unzip into DIR/source, put a submission in DIR/submission, then run
     PARLAB_AUTOGRADER_ROOT=DIR PARLAB_GRADER=$(which grader) bash DIR/source/run_autograder
 
+    \b
     Example: grader export gradescope a1 -o a1-autograder.zip
     """
     from .export import build_gradescope_zip
@@ -381,6 +385,7 @@ def collect_cmd(
     recorded. Missing or broken repositories are recorded as such; the rest go on. Rerunning
     fetches again.
 
+    \b
     Example: grader collect a1 --roster roster.csv --deadline 2026-12-01T23:59:00+01:00 --out subs/a1
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -435,6 +440,7 @@ def grade_all_cmd(
     Each submission runs isolated (bubblewrap: ci/system-packages.sh installs it); without that a
     warning says so, and a submission that kills grade-all twice is skipped with an error.
 
+    \b
     Example: grader grade-all a1 --submissions subs/a1 --jobs 2
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -563,6 +569,7 @@ def override_cmd(
     they survive re-grading and re-reporting, count in gradebook.csv and lms.csv, and show in the
     student's feedback. The reports are written again afterwards.
 
+    \b
     Example: grader override a1 --submissions subs/a1 --student s001 --line fourier.gpu.performance
              --points 2 --reason "GPU speedup checked by hand on the lab machine"
     """
@@ -608,6 +615,7 @@ def merge_class_cmd(
     Per test, a judged result beats a pending one and a real GPU beats the simulator; each merged
     record names the run it came from. Students whose commit differs are skipped and listed.
 
+    \b
     Example: grader merge-class a1 --submissions subs/a1 --from gpu-box/subs/a1
     """
     from .batch import BatchError, merge_class
@@ -634,6 +642,7 @@ def merge_cmd(
     A test deferred in one run is filled from a run that judged it; a real GPU beats the
     simulator for GPU parts; otherwise the newest run wins. Each test keeps where it came from.
 
+    \b
     Example: grader merge ci.json gpu-box.json -o final.json
     """
     from .merge import MergeError, merge_files

@@ -13,6 +13,7 @@ from .integrity import course_fingerprint, fingerprint_changes, protected_change
 from .isolation import IsolationUnavailable, require
 from .results import GradeReport, Status
 from .sandbox import WorkerError, run_worker
+from .spec import unknown_selectors
 
 
 class GradingError(Exception):
@@ -51,6 +52,14 @@ def grade_submission(
         )
     if not public and not hidden_tests:
         raise GradingError(f"{assignment.folder} has no test_*.py files", usage=False)
+    unknown = unknown_selectors(assignment.spec, list(select or []))
+    if unknown:
+        lines = ", ".join(f"{t}.{p}.{k}" for t, p, k in assignment.spec.buckets())
+        raise GradingError(
+            f"{', '.join(repr(u) for u in unknown)} selects no rubric line of {assignment.id}; "
+            f"give TASK, TASK.PART or TASK.PART.KIND (wildcards allowed) from: {lines}",
+            usage=True,
+        )
     try:
         backend, gpu_name = choose_backend(gpu)
     except ValueError as exc:

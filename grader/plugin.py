@@ -17,7 +17,6 @@ Loaded with ``-p grader.plugin`` in the grading worker, it is active only when
 
 from __future__ import annotations
 
-import fnmatch
 import importlib.util
 import os
 import shutil
@@ -36,7 +35,7 @@ from .devices import BACKEND_ENV, usable_cores
 from .gpu import GpuContext, match_cpu_arithmetic
 from .integrity import TamperGuard, grader_modules
 from .results import Status, TestRecord
-from .spec import AssignmentSpec, load_spec
+from .spec import AssignmentSpec, line_selected, load_spec
 from .testkit import KINDS, Deferred, Grading
 
 MESSAGE_LIMIT = 600
@@ -174,15 +173,8 @@ def _own_timeout(item: pytest.Item, spec_limit: float) -> float | None:
 
 
 def selected(meta: dict, patterns: list[str]) -> bool:
-    """Does a test's (task, part, kind) match any TASK[.PART[.KIND]] pattern? No patterns: all do."""
-    if not patterns:
-        return True
-    values = (meta["task"], meta["part"], meta["kind"])
-    for pattern in patterns:
-        pieces = pattern.split(".")
-        if all(fnmatch.fnmatchcase(v, p) for v, p in zip(values, pieces, strict=False)):
-            return True
-    return False
+    """Does a test's rubric line match any TASK[.PART[.KIND]] pattern? No patterns: all do."""
+    return line_selected((meta["task"], meta["part"], meta["kind"]), patterns)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

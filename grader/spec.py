@@ -7,6 +7,7 @@ the handout quotes it. A bad spec fails loudly with the file, the field and what
 
 from __future__ import annotations
 
+import fnmatch
 import sys
 from enum import Enum
 from pathlib import Path
@@ -219,3 +220,20 @@ def load_spec(path: Path) -> AssignmentSpec:
     if spec.id != path.parent.name:
         raise SpecError(f"{path}: id: must equal the folder name {path.parent.name!r} (got {spec.id!r})")
     return spec
+
+
+def line_selected(line: tuple[str, str, str], patterns: list[str]) -> bool:
+    """Does a rubric line (task, part, kind) match any TASK[.PART[.KIND]] pattern (shell wildcards)? None given: yes."""
+    if not patterns:
+        return True
+    for pattern in patterns:
+        pieces = pattern.split(".")
+        if len(pieces) <= 3 and all(fnmatch.fnmatchcase(v, p) for v, p in zip(line, pieces, strict=False)):
+            return True
+    return False
+
+
+def unknown_selectors(spec: AssignmentSpec, patterns: list[str]) -> list[str]:
+    """The patterns that match no rubric line of ``spec`` (a typo would otherwise grade nothing, 0/0)."""
+    lines = list(spec.buckets())
+    return [p for p in patterns if not any(line_selected(line, [p]) for line in lines)]

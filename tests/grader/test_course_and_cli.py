@@ -125,3 +125,20 @@ def test_grade_finds_the_module_in_a_repository_root(a1, tmp_path):
     )  # fmt: skip
     said = " ".join(missing.stdout.split())
     assert missing.returncode == 0 and "speedup.py is missing" in said and "speedup2.py" in said, said
+
+
+@pytest.mark.parametrize("selector", ["nosuchtask", "dot.cpux", "dot.cpu.correctness.extra"])
+def test_a_selector_that_matches_no_rubric_line_is_a_usage_error(selector):
+    done = subprocess.run(
+        [str(BIN / "grader"), "test", "a2", "-s", selector, "--submission", str(ROOT / "solutions" / "a2_races")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 2 and f"'{selector}' selects no rubric line of a2_races" in said, said
+    assert "dot.cpu.performance" in said  # the valid lines are listed
+
+
+def test_help_keeps_each_example_on_its_own_line():
+    done = subprocess.run([str(BIN / "grader"), "test", "--help"], capture_output=True, text=True, timeout=60)
+    lines = done.stdout.splitlines()
+    assert any(line.strip() == "grader test a1 -s fourier.cpu -v" for line in lines), done.stdout
