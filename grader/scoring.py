@@ -122,7 +122,7 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
             0.0,
             f"this machine could not confine code to one core (pinned to one, the process still used "
             f"{m.pinned_cores:.2f} cores' worth of CPU), so the parallel part of your speedup cannot "
-            f"be told apart here; rerun on another machine (you measured {_range(m)})",
+            f"be told apart here; rerun on another machine (your code measured {_range(m)})",
         )
     capacity = min(m.capacity or 1.0, float(c))
     limit = "cores"
@@ -139,9 +139,11 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
     need = 1.0 + MIN_CAPACITY_SHARE * (c - 1)
     if c < 2 or capacity < need:
         if limit == "bandwidth":
+            moved, ceiling = serial_bw / 1e9, m.bandwidth_ceiling / 1e9  # type: ignore[operator]
+            share = "as much as" if moved >= ceiling else "most of"
             why = (
-                f"memory-bound: {whose} already moves {serial_bw / 1e9:.1f} GB/s "  # type: ignore[operator]
-                f"of the {m.bandwidth_ceiling / 1e9:.1f} GB/s this machine delivers"  # type: ignore[operator]
+                f"memory-bound: {whose} already moves {moved:.1f} GB/s, {share} the {ceiling:.1f} GB/s this "
+                "machine's memory delivered to the bandwidth probe, so more cores have no bandwidth left to use"
             )
         elif c < 2:
             why = "only 1 usable core"
@@ -150,7 +152,7 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
         return Decision(
             "deferred",
             0.0,
-            f"{why}; a parallel speedup cannot be judged here, rerun on a quieter machine (you measured {_range(m)})",
+            f"{why}; a parallel speedup cannot be judged here, rerun on a quieter machine (your code measured {_range(m)})",
             capacity=capacity,
         )
     target = 1.0 + perf.efficiency * (capacity - 1.0)

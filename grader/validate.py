@@ -120,7 +120,8 @@ def validate_assignment(
 ) -> Validation:
     v = Validation(assignment.id)
     spec = assignment.spec
-    v.add("spec loads", True, f"{len(spec.tasks)} tasks, {spec.max_score:g} points")
+    tasks = f"{len(spec.tasks)} task{'s' if len(spec.tasks) != 1 else ''}"
+    v.add("spec loads", True, f"{tasks}, {spec.max_score:g} points")
     stub, solution = assignment.stub_module, assignment.solution_dir / f"{spec.module}.py"
     if not solution.is_file():
         v.add("solution exists", False, f"no {solution}")

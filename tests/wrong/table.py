@@ -59,7 +59,7 @@ def _why_deferred(message: str) -> str:
     """What a deferred speed line measured, in a few words: the speedup and the machine's capacity K."""
     if "GPU" in message and "×" not in message:
         return " (no GPU)"
-    measured = re.search(r"you measured ([\d.]+×)", message)
+    measured = re.search(r"your code measured ([\d.]+×)", message)
     capacity = re.search(r"delivered ([\d.]+)×", message)
     parts = [f"{measured.group(1)} measured" if measured else "", f"K {capacity.group(1)}" if capacity else ""]
     return f" ({', '.join(p for p in parts if p)})" if any(parts) else f": {first_line(message)[:80]}"
