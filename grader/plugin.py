@@ -126,7 +126,7 @@ def _grade_marker(item: pytest.Item, spec: AssignmentSpec) -> dict:
     try:
         spec.part(task, part)
     except (KeyError, ValueError):
-        known = ", ".join(f"{t}.{p}" for (t, p, _k) in spec.buckets())
+        known = ", ".join(dict.fromkeys(f"{t}.{p}" for (t, p, _k) in spec.buckets()))
         raise pytest.UsageError(f"{where}: grade(task={task!r}, part={part!r}) is not in the spec (known: {known})") from None
     if kind not in KINDS:
         raise pytest.UsageError(f"{where}: grade(kind={kind!r}) must be one of {', '.join(KINDS)}")
@@ -179,8 +179,8 @@ def selected(meta: dict, patterns: list[str]) -> bool:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     state = _state(session.config)
-    if state is None:
-        return
+    if state is None or any(RECORD_KEY not in item.stash for item in session.items):
+        return  # a marker was refused while collecting: its UsageError is the message to show
     tests = [{"nodeid": item.nodeid, **item.stash[RECORD_KEY]} for item in session.items]
     state.channel.send("collected", tests=tests)
     _before_student_code(state, session.items)

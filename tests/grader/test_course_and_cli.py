@@ -142,3 +142,18 @@ def test_help_keeps_each_example_on_its_own_line():
     done = subprocess.run([str(BIN / "grader"), "test", "--help"], capture_output=True, text=True, timeout=60)
     lines = done.stdout.splitlines()
     assert any(line.strip() == "grader test a1 -s fourier.cpu -v" for line in lines), done.stdout
+
+
+def test_a_test_marked_with_a_task_the_spec_lacks_says_so(tmp_path):
+    course = tmp_path / "course"
+    for part in ("assignments/a1_speedup", "solutions/a1_speedup", "tests/hidden/a1_speedup"):
+        shutil.copytree(ROOT / part, course / part)
+    with open(course / "assignments" / "a1_speedup" / "test_public.py", "a") as f:
+        f.write('\n\n@grade(task="nope", part="cpu", points=1)\ndef test_misfiled(impl):\n    assert True\n')
+    done = subprocess.run(
+        [str(BIN / "grader"), "grade", "a1", "--submission", str(course / "solutions" / "a1_speedup"), "--course", str(course)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 3 and "grade(task='nope', part='cpu') is not in the spec" in said, said
+    assert "INTERNALERROR" not in said and "known: amdahl.python, fourier.cpu, fourier.gpu)" in said
