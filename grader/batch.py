@@ -95,7 +95,10 @@ def read_roster(path: Path) -> list[Student]:
             extension = float(ext)
         except ValueError:
             raise BatchError(f"{path}:{line}: extension_days {ext!r} is not a number") from None
-        students.append(Student(sid, (row.get("name") or "").strip(), (row.get("repo") or "").strip(), extension))
+        repo = (row.get("repo") or "").strip()
+        if not repo:
+            raise BatchError(f"{path}:{line}: student {sid!r} has no repo (a URL or path git can clone)")
+        students.append(Student(sid, (row.get("name") or "").strip(), repo, extension))
     return students
 
 
@@ -159,8 +162,9 @@ def collect_one(student: Student, deadline: datetime, policy: LatePolicy, out: P
             repo.parent.mkdir(parents=True, exist_ok=True)
             _git("clone", "--quiet", "--no-checkout", "--", student.repo, str(repo))
     except subprocess.CalledProcessError as exc:
-        err = (exc.stderr or "").strip().splitlines()
-        text = err[-1] if err else f"git exit code {exc.returncode}"
+        err = [line.strip() for line in (exc.stderr or "").strip().splitlines() if line.strip()]
+        # git's last line alone ("and the repository exists.") says nothing: keep the error, not the footer
+        text = " ".join(err[-4:])[-400:] if err else f"git exit code {exc.returncode}"
         gone = any(s in (exc.stderr or "") for s in MISSING_REPO_SIGNS)
         return replace(base, status="missing" if gone else "broken", message=text)
     except subprocess.TimeoutExpired:

@@ -54,6 +54,7 @@ def write(path: Path, text: str) -> Path:
         ("student_id,name,repo\n../evil,A,/r\n", "must be letters"),
         ("student_id,name,repo,extension_days\na,A,/r,soon\n", "is not a number"),
         ("student_id,name,repo\n", "has no students"),
+        ("student_id,name,repo\na,A,\n", "roster.csv:2: student 'a' has no repo"),
     ],
 )
 def test_bad_rosters_are_refused_with_the_line(tmp_path, text, error):
@@ -115,6 +116,7 @@ def test_collect_checks_out_the_commit_the_deadline_and_policy_pick(a1, tmp_path
     assert (late.status, late.sha, late.late_seconds, late.penalty) == ("ok", shas["late"], 5 * 3600, 0.1)
     assert (ext.status, ext.sha, ext.late_seconds, ext.penalty) == ("ok", shas["late"], 0, 0)
     assert subs["gone"].status == "missing" and subs["gone"].message
+    assert subs["gone"].message != "and the repository exists."  # git's error, not its footer
     assert subs["empty"].status in ("broken", "no_commit")
     assert (tmp_path / "subs" / "late" / "repo" / "speedup.py").read_text() == "# late\n"
     assert json.loads((tmp_path / "subs" / "late" / "submission.json").read_text())["sha"] == shas["late"]
