@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -14,6 +15,23 @@ from .isolation import IsolationUnavailable, require
 from .results import GradeReport, Status
 from .sandbox import WorkerError, run_worker
 from .spec import unknown_selectors
+
+
+def module_findings(module: Path, stub: Path) -> list[str]:
+    """What a TA should know at a glance: the student's module is the untouched stub, or does not parse."""
+    try:
+        text = module.read_bytes()
+    except OSError:
+        return []
+    if stub.is_file() and text == stub.read_bytes():
+        return [f"{module.name} is identical to the released stub: nothing was handed in"]
+    try:
+        ast.parse(text, filename=module.name)
+    except SyntaxError as exc:
+        return [f"{module.name} has a syntax error at line {exc.lineno}: {exc.msg}"]
+    except ValueError as exc:  # null bytes
+        return [f"{module.name} cannot be parsed: {exc}"]
+    return []
 
 
 class GradingError(Exception):
@@ -120,6 +138,7 @@ def grade_submission(
             ordered[i] = replace(t, message="message withheld: it quoted a course-internal file")
     if submission.is_dir():
         flags += protected_changes([*public, assignment.folder / "assignment.toml"], submission, assignment.spec.version)
+        flags += module_findings(submission / f"{assignment.spec.module}.py", assignment.stub_module)
     flags += [
         f"{t.name}: {t.message}" for t in ordered if t.status is Status.error and t.message.startswith("tampering detected")
     ]

@@ -157,3 +157,17 @@ def test_a_test_marked_with_a_task_the_spec_lacks_says_so(tmp_path):
     said = " ".join(done.stderr.split())
     assert done.returncode == 3 and "grade(task='nope', part='cpu') is not in the spec" in said, said
     assert "INTERNALERROR" not in said and "known: amdahl.python, fourier.cpu, fourier.gpu)" in said
+
+
+def test_the_ta_is_told_when_the_module_is_the_stub_or_does_not_parse(a1, tmp_path):
+    from grader.grading import grade_submission
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    shutil.copyfile(a1.stub_module, sub / "speedup.py")
+    stub = grade_submission(a1, sub, hidden=False, gpu="cudasim", select=["amdahl"])
+    assert "speedup.py is identical to the released stub: nothing was handed in" in stub.flags
+    (sub / "speedup.py").write_text("def amdahl_speedup(:\n")
+    broken = grade_submission(a1, sub, hidden=False, gpu="cudasim", select=["amdahl"])
+    assert any(f.startswith("speedup.py has a syntax error at line 1") for f in broken.flags)
+    assert not broken.for_students().flags  # for the TA, not the student
