@@ -81,6 +81,11 @@ def _correctness_vs_performance(results: list[StudentResult]) -> str:
     xs = [sum(t.score for t in r.report.tests if t.kind == "correctness") for r in results]
     ys = [sum(t.score for t in r.report.tests if t.kind == "performance") for r in results]
     ax.scatter(xs, ys, alpha=0.6, color="#4C72B0")
+    tops = {}
+    for kind in ("correctness", "performance"):
+        tops[kind] = max((sum(t.max_score for t in r.report.tests if t.kind == kind) for r in results), default=0.0)
+    ax.set_xlim(-0.5, max(tops["correctness"], 1.0) + 0.5)  # whole axes, even when nothing was timed
+    ax.set_ylim(-0.5, max(tops["performance"], 1.0) + 0.5)
     ax.set_xlabel("correctness points")
     ax.set_ylabel("performance points")
     ax.set_title("Correctness vs performance")
@@ -103,10 +108,17 @@ def class_report(assignment: Assignment, results: list[StudentResult], *, failur
         "<div class='plots'>",
         f"<img alt='Score distribution' src='data:image/png;base64,{_score_histogram(assignment, results)}'>",
     ]
-    for title, png in _speedup_plots(results):
+    plots = _speedup_plots(results)
+    for title, png in plots:
         parts.append(f"<img alt='{esc(title)}' src='data:image/png;base64,{png}'>")
     parts.append(f"<img alt='Correctness vs performance' src='data:image/png;base64,{_correctness_vs_performance(results)}'>")
-    parts.append("</div><h2>Students</h2><table><tr>")
+    parts.append("</div>")
+    if not plots:
+        parts.append(
+            "<p>No speedup plot: no speed line was judged on this machine (every one is pending: no GPU, or "
+            "the CPU too busy). They appear once the pending lines are graded (see the end of grade-all's output).</p>"
+        )
+    parts.append("<h2>Students</h2><table><tr>")
     cols = ["student", "name", "status", "commit", "late (h)", "points", "penalty", "final", "pending", "flags"]
     parts += [f"<th>{c}</th>" for c in cols] + ["</tr>"]
     for r in results:
