@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .course import Assignment, Course, CourseError, SubmissionLayoutError, find_module_folder
+from .course import Assignment, Course, CourseError, SubmissionLayoutError, find_course_root, find_module_folder
 from .formats import terminal
 from .grading import GradingError, grade_submission
 from .policy import PolicyError
@@ -31,6 +31,18 @@ class Exit(IntEnum):
     USAGE = 2
     COURSE_BROKEN = 3
 
+
+def _student_checkout() -> bool:
+    """A student's template repository (no hidden tests, no solutions): `--help` shows the student's
+    commands only. Staff commands still run if called; they are just not advertised there."""
+    try:
+        root = find_course_root()
+    except CourseError:
+        return False
+    return not (root / "tests" / "hidden").is_dir() and not (root / "solutions").is_dir()
+
+
+STUDENT_CHECKOUT = _student_checkout()
 
 app = typer.Typer(
     name="grader",
@@ -233,7 +245,7 @@ def test(
     )  # fmt: skip
 
 
-@app.command("grade")
+@app.command("grade", hidden=STUDENT_CHECKOUT)
 def grade(
     assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
     submission: Annotated[Path, typer.Option("--submission", help="folder holding the student's module")],
@@ -274,7 +286,7 @@ def grade(
     )  # fmt: skip
 
 
-@app.command("validate")
+@app.command("validate", hidden=STUDENT_CHECKOUT)
 def validate(
     assignments: Annotated[Optional[list[str]], typer.Argument(help="assignments to check (default: all)")] = None,
     gpu: GpuOpt = None,
@@ -311,7 +323,7 @@ def validate(
         raise typer.Exit(int(Exit.CHECKS_FAILED))
 
 
-@app.command("release")
+@app.command("release", hidden=STUDENT_CHECKOUT)
 def release(
     assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
     out: Annotated[
@@ -343,7 +355,7 @@ def release(
 
 
 export_app = typer.Typer(help="Package an assignment for another grading platform.", no_args_is_help=True)
-app.add_typer(export_app, name="export")
+app.add_typer(export_app, name="export", hidden=STUDENT_CHECKOUT)
 
 
 @export_app.command("gradescope")
@@ -369,7 +381,7 @@ def export_gradescope(
     console.print(f"wrote {out}: {len(names)} files (holds hidden tests: instructors only)")
 
 
-@app.command("collect")
+@app.command("collect", hidden=STUDENT_CHECKOUT)
 def collect_cmd(
     assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
     roster: Annotated[Path, typer.Option("--roster", help="CSV: student_id,name,repo[,extension_days]")],
@@ -418,7 +430,7 @@ def collect_cmd(
     console.print(", ".join(f"{n} {st}" for st, n in counts.items() if n) + f" · written to {out}")
 
 
-@app.command("grade-all")
+@app.command("grade-all", hidden=STUDENT_CHECKOUT)
 def grade_all_cmd(
     assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
     submissions: Annotated[Path, typer.Option("--submissions", help="folder written by `grader collect`")],
@@ -487,7 +499,7 @@ def grade_all_cmd(
     _write_reports(a, submissions, report_dir or submissions / "report", stats.failures, pending_as_zero=pending_as_zero)
 
 
-@app.command("report")
+@app.command("report", hidden=STUDENT_CHECKOUT)
 def report_cmd(
     assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
     submissions: Annotated[Path, typer.Option("--submissions", help="folder written by `grader collect` and `grade-all`")],
@@ -549,7 +561,7 @@ def _write_reports(a: Assignment, submissions: Path, out: Path, failures: list[s
         err_console.print(Text(f"{incomplete} submission(s) not fully graded: rerun grade-all to finish them", style="yellow"))
 
 
-@app.command("override")
+@app.command("override", hidden=STUDENT_CHECKOUT)
 def override_cmd(
     assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
     submissions: Annotated[Path, typer.Option("--submissions", help="the class folder (written by collect and grade-all)")],
@@ -597,7 +609,7 @@ def override_cmd(
     _write_reports(a, submissions, submissions / "report", [])
 
 
-@app.command("merge-class")
+@app.command("merge-class", hidden=STUDENT_CHECKOUT)
 def merge_class_cmd(
     assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
     submissions: Annotated[Path, typer.Option("--submissions", help="this class's folder (written by collect and grade-all)")],
@@ -631,7 +643,7 @@ def merge_class_cmd(
     _write_reports(a, submissions, report_dir or submissions / "report", [], pending_as_zero=pending_as_zero)
 
 
-@app.command("merge")
+@app.command("merge", hidden=STUDENT_CHECKOUT)
 def merge_cmd(
     results: Annotated[list[Path], typer.Argument(help="results JSON files of one submission (from --json)")],
     out: Annotated[Path, typer.Option("--out", "-o", help="merged results JSON to write")],

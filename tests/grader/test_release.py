@@ -303,3 +303,12 @@ def test_gradescope_results_of_a_missing_submission_still_validate(a1, tmp_path)
     results = gradescope_results(report)
     jsonschema.validate(results, json.loads(SCHEMA.read_text()))
     assert results["score"] == 0 and results["tests"]
+
+
+def test_the_student_template_advertises_only_the_students_commands(released):
+    done = subprocess.run([str(BIN / "grader"), "--help"], capture_output=True, text=True, timeout=60, cwd=released.path)
+    commands = done.stdout.split("Commands:")[1]
+    assert "test" in commands and "list" in commands
+    assert not any(staff in commands for staff in ("grade-all", "release", "collect", "export", "override"))
+    staff = subprocess.run([str(BIN / "grader"), "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert "grade-all" in staff.stdout and "release" in staff.stdout  # the course repository shows them
