@@ -127,9 +127,17 @@ def assert_array_close(
         bad_nan = nan_actual != nan_expected
         if bad_nan.any():
             i = _first(bad_nan)
+            hint = (
+                " (NaN where a number belongs usually marks an element nothing wrote: under the GPU "
+                "simulator new device and shared memory start as NaN, so a thread that never wrote its "
+                "element, or a read of shared memory before cuda.syncthreads(), shows up this way)"
+                if nan_actual.any() and not nan_expected[bad_nan].any()
+                else ""
+            )
             raise AssertionError(
                 f"{what} has {int(bad_nan.sum())} unexpected NaN mismatch(es); first at index {i}"
                 + (f": got {_fmt(actual[i])}" if reveal else "")
+                + hint
             )
         with np.errstate(invalid="ignore", over="ignore"):
             wrong = ~np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)

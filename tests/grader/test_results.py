@@ -86,3 +86,15 @@ def test_terminal_table_shows_points_deferred_and_detail():
     assert "1.4/3" in text and "1.52× (1.47–1.58), target 1.60× on 2 cores" in text
     assert "–/2" in text and "pending" in text
     assert "3.4/5" in text and "(+2 pending)" in text
+
+
+def test_a_nan_where_a_number_belongs_says_what_it_usually_means():
+    import numpy as np
+
+    from grader.testkit import assert_array_close
+
+    with pytest.raises(AssertionError, match="unexpected NaN.*marks an element nothing wrote.*cuda.syncthreads"):
+        assert_array_close(np.array([1.0, np.nan]), np.array([1.0, 2.0]))
+    with pytest.raises(AssertionError) as missing_nan:  # a NaN expected and not produced: no such hint
+        assert_array_close(np.array([1.0, 2.0]), np.array([1.0, np.nan]))
+    assert "nothing wrote" not in str(missing_nan.value)
