@@ -51,7 +51,6 @@ from .results import GradeReport, Machine, Status, TestRecord, write_text_atomic
 PHASES = {"correctness": "*.*.correctness", "performance": "*.*.performance"}
 GIT_TIMEOUT_S = 300
 MAX_DEATHS = 2  # runs that died with a submission in flight before it is skipped with an error
-DIED = "grade-all stopped abnormally"
 MISSING_REPO_SIGNS = ("does not exist", "not found", "Could not read from remote", "not appear to be")
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")  # also a folder name
 
@@ -291,8 +290,7 @@ def _read_cache(path: Path) -> GradeReport | None:
 
 def _pending_lines(report: GradeReport, real_gpu: bool) -> list[str]:
     """The pending lines a rerun here may judge: CPU speed the machine was too busy for; GPU lines on a real GPU."""
-    lines = {f"{t.task}.{t.part}.{t.kind}" for t in report.tests if t.status is Status.deferred and (t.part != "gpu" or real_gpu)}
-    return sorted(lines)
+    return sorted({t.line for t in report.tests if t.status is Status.deferred and (t.part != "gpu" or real_gpu)})
 
 
 def _grade_phase(
@@ -334,7 +332,7 @@ def _deaths(folder: Path, sub: Submission, phase: str) -> int:
 def _died_grading(assignment: Assignment, sub: Submission, phase: str, deaths: int, folder: Path) -> GradeReport:
     """The phase's report for a submission that was in flight each time grade-all died: errors, not zeros in silence."""
     message = (
-        f"{DIED} {deaths} times while this submission was being graded: it may have killed the "
+        f"grade-all stopped abnormally {deaths} times while this submission was being graded: it may have killed the "
         "grader (grading ran with reduced isolation). Not graded: look at the code; to try again, delete "
         f"{sub.student_id}/cache/{phase}-*.json and {sub.student_id}/inflight-*.json, then rerun grade-all"
     )
@@ -378,7 +376,8 @@ def grade_all(
     stats = BatchStats()
     earlier: dict[tuple[str, str], GradeReport] = {}  # cached phases with pending lines to judge now
     reports: dict[str, dict[str, GradeReport]] = {s.student_id: {} for s in subs}
-    for phase in phases_of(assignment):
+    phases = phases_of(assignment)
+    for index, phase in enumerate(phases):
         on_phase(phase, len(subs))
         todo, suspects = [], []
         for sub in subs:
@@ -392,9 +391,8 @@ def grade_all(
                 continue
             if report is not None:
                 earlier[(sub.student_id, phase)] = report
-            if deaths >= MAX_DEATHS or any(
-                r.errors[:1] and r.errors[0].startswith(DIED) for r in reports[sub.student_id].values()
-            ):
+            # Its marker stays behind after two deaths: one in an earlier phase skips the later ones too.
+            if deaths >= MAX_DEATHS or any(_deaths(folder, sub, p) >= MAX_DEATHS for p in phases[:index]):
                 report = _died_grading(assignment, sub, phase, max(deaths, MAX_DEATHS), folder)
                 write_json_atomic(cached, report.to_dict())
                 reports[sub.student_id][phase] = report
@@ -465,8 +463,12 @@ def merge_class(assignment: Assignment, folder: Path, other: Path) -> MergeStats
     mine = {s.student_id: s for s in load_submissions(folder, assignment.id)}
     theirs = {s.student_id: s for s in load_submissions(other, assignment.id)}
     suite = suite_version(assignment)
+    phases = phases_of(assignment)
     stats = MergeStats()
+    parts: dict[str, dict[str, GradeReport]] = {}  # per student and phase: what result.json is written from
     for sid, sub in mine.items():
+        here_all = {phase: _read_cache(_cache_path(folder, sub, phase, suite)) for phase in phases} if sub.status == "ok" else {}
+        parts[sid] = {phase: report for phase, report in here_all.items() if report is not None}
         if sub.status != "ok":
             continue
         found = theirs.get(sid)
@@ -475,8 +477,8 @@ def merge_class(assignment: Assignment, folder: Path, other: Path) -> MergeStats
             stats.skipped.append(f"{sid}: {why}")
             continue
         changed = False
-        for phase in phases_of(assignment):
-            here = _read_cache(_cache_path(folder, sub, phase, suite))
+        for phase in phases:
+            here = here_all[phase]
             there_path = _cache_path(other, found, phase, suite)
             there = _read_cache(there_path)
             if there is None:
@@ -493,15 +495,10 @@ def merge_class(assignment: Assignment, folder: Path, other: Path) -> MergeStats
                 stats.skipped.append(f"{sid} ({phase}): {exc}")
                 continue
             write_json_atomic(_cache_path(folder, sub, phase, suite), merged.to_dict())
+            parts[sid][phase] = merged
             changed = True
         if changed:
             stats.merged.append(sid)
-    parts = {sid: {} for sid in mine}
-    for sid, sub in mine.items():
-        for phase in phases_of(assignment):
-            report = _read_cache(_cache_path(folder, sub, phase, suite)) if sub.status == "ok" else None
-            if report is not None:
-                parts[sid][phase] = report
     for sub in mine.values():
         write_result(folder, sub, parts[sub.student_id], assignment)
     return stats

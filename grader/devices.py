@@ -93,10 +93,6 @@ def gpu_exclusive() -> bool:
     return "exclusive" in out.stdout.lower()
 
 
-def _cuda_gpu_name() -> str | None:
-    return cuda_probe()[0]
-
-
 def _simulator_available() -> bool:
     import importlib.util
 
@@ -108,7 +104,7 @@ def choose_backend(requested: str | None = None) -> tuple[Backend, str]:
     requested = (requested or os.environ.get(BACKEND_ENV) or "auto").lower()
     if requested not in (*BACKENDS, "auto"):
         raise ValueError(f"unknown GPU backend {requested!r}: choose auto, cuda, cudasim or none")
-    name = _cuda_gpu_name() if requested in ("auto", "cuda") else None
+    name = cuda_probe()[0] if requested in ("auto", "cuda") else None
     if requested == "cuda":
         if name is None:
             raise ValueError(f"GPU backend 'cuda' requested but the GPU cannot be used here: {cuda_probe()[1]}")

@@ -14,7 +14,6 @@ import os
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from .course import Assignment
 from .results import GradeReport, Status, TestRecord, write_text_atomic
@@ -64,13 +63,18 @@ def current(log: list[Override], student_id: str) -> dict[str, Override]:
 
 def line_points(report: GradeReport, line: str) -> tuple[float, float]:
     """(points, maximum) of one rubric line in a report."""
-    records = [t for t in report.tests if f"{t.task}.{t.part}.{t.kind}" == line]
+    records = [t for t in report.tests if t.line == line]
     return sum(t.score for t in records), sum(t.max_score for t in records)
+
+
+def _line_maxima(assignment: Assignment) -> dict[str, float]:
+    """Each rubric line of the spec, ``task.part.kind``, with its points."""
+    return {f"{t}.{p}.{k}": points for (t, p, k), points in assignment.spec.buckets().items()}
 
 
 def apply(report: GradeReport, overrides: dict[str, Override], assignment: Assignment) -> GradeReport:
     """The report with each overridden line replaced by one record holding the TA's points and reason."""
-    buckets = {f"{t}.{p}.{k}": points for (t, p, k), points in assignment.spec.buckets().items()}
+    buckets = _line_maxima(assignment)
     tests = list(report.tests)
     for line, entry in sorted(overrides.items()):
         if line == TOTAL:
@@ -91,8 +95,8 @@ def apply(report: GradeReport, overrides: dict[str, Override], assignment: Assig
             visibility="public",
             provenance={"override": asdict(entry)},
         )
-        first = next((i for i, t in enumerate(tests) if f"{t.task}.{t.part}.{t.kind}" == line), len(tests))
-        tests = [t for t in tests if f"{t.task}.{t.part}.{t.kind}" != line]
+        first = next((i for i, t in enumerate(tests) if t.line == line), len(tests))
+        tests = [t for t in tests if t.line != line]
         tests.insert(min(first, len(tests)), record)
     return replace(report, tests=tuple(tests))
 
@@ -110,7 +114,7 @@ def add(
     """Check and append one entry to the log; returns it."""
     if not reason.strip():
         raise OverrideError("say why (--reason): the student and the other TAs will read it")
-    buckets = {f"{t}.{p}.{k}": pts for (t, p, k), pts in assignment.spec.buckets().items()}
+    buckets = _line_maxima(assignment)
     if line != TOTAL and line not in buckets:
         raise OverrideError(f"no rubric line {line!r} in {assignment.id}; lines: {', '.join(sorted(buckets))}, or {TOTAL}")
     top = assignment.spec.max_score if line == TOTAL else buckets[line]
@@ -147,7 +151,3 @@ def _who() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def as_dicts(entries: list[Override]) -> list[dict[str, Any]]:
-    return [asdict(e) for e in entries]

@@ -77,6 +77,11 @@ class TestRecord:
         if self.status not in (Status.passed, Status.partial) and self.score:
             raise ValueError(f"{self.name}: a {self.status.value} test cannot earn points")
 
+    @property
+    def line(self) -> str:
+        """The rubric line this test counts towards, ``task.part.kind`` (as selectors and overrides name it)."""
+        return f"{self.task}.{self.part}.{self.kind}"
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["status"] = self.status.value
