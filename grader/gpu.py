@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .simcheck import cupy_like, is_cupy_like
 from .testkit import defer
 
 
@@ -57,6 +58,8 @@ class GpuContext:
             import cupy
 
             return cupy.asarray(array)
+        if self.backend == "cudasim":
+            return cupy_like(np.array(array, copy=True))  # refuses np.asarray as CuPy does
         return np.array(array, copy=True)
 
     def to_host(self, array: Any) -> Any:
@@ -64,10 +67,10 @@ class GpuContext:
         Anything else is returned unchanged so the checks can say what type came back."""
         if isinstance(array, np.ndarray):
             return array
+        if is_cupy_like(array) or (hasattr(array, "get") and hasattr(array, "__cuda_array_interface__")):
+            return array.get()  # CuPy, or the simulator's stand-in for it
         if hasattr(array, "copy_to_host"):
             return array.copy_to_host()
-        if hasattr(array, "get") and hasattr(array, "__cuda_array_interface__"):
-            return array.get()
         return array
 
     def synchronize(self) -> None:

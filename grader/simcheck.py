@@ -324,6 +324,18 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
 
     simstream.install(patch, sim_api, devicearray, sim_kernel)  # copies on a stream land at synchronization
 
+    _cupy_like_class()
+    stream_to_device = devicearray.to_device
+
+    def to_device(ary, stream=0, copy=True, to=None):
+        if to is None and is_cupy_like(ary):
+            return ary  # numba on a GPU wraps a CuPy array in place, without a copy
+        return stream_to_device(ary, stream, copy, to)
+
+    for module in (devicearray, sim_api, numba.cuda):
+        if getattr(module, "to_device", None) is stream_to_device:
+            patch(module, "to_device", to_device)
+
     for name in ("device_array", "device_array_like", "pinned_array", "pinned_array_like", "mapped_array", "managed_array"):
         original = getattr(devicearray, name, None)
         if original is None:
@@ -410,3 +422,56 @@ def _poisoning(make: Any) -> Any:
 
     wrapped.__wrapped__ = make  # type: ignore[attr-defined]
     return wrapped
+
+
+CUPY_REFUSES = (
+    "Implicit conversion to a NumPy array is not allowed. Please use `.get()` to construct a NumPy array "
+    "explicitly. (On a GPU the tests hand your function CuPy arrays, which live in GPU memory; the CUDA "
+    "simulator's stand-in refuses the same conversion, so code that passes here also runs there.)"
+)
+_HOST_VIEWS = frozenset({"__array__", "__array_interface__", "__array_struct__"})
+_cupy_like_cls: type | None = None
+
+
+def cupy_like(host: np.ndarray) -> Any:
+    """What the tests hand a student's GPU function under the simulator: a device array that acts as
+    the CuPy array a real GPU run passes (shape, dtype, indexing, `.get()`, kernel launches, and
+    `cuda.to_device` returning it as it is), and refuses what CuPy refuses: `np.asarray(x)`,
+    `np.array(x)` and `x.copy_to_host()`. Plain NumPy inputs let such code pass here and fail on the
+    course's GPU machine."""
+    return _cupy_like_class()(np.ascontiguousarray(host))
+
+
+def _cupy_like_class() -> type:
+    """Built once, when the strict simulator is installed (before any student code runs)."""
+    global _cupy_like_cls
+    if _cupy_like_cls is None:
+        from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+
+        class SimulatedCupyArray(FakeCUDAArray):
+            def __getattr__(self, name: str) -> Any:
+                if name in _HOST_VIEWS:
+                    raise AttributeError(name)
+                return super().__getattr__(name)
+
+            def __array__(self, *args: Any, **kwargs: Any) -> Any:
+                raise TypeError(CUPY_REFUSES)
+
+            def get(self, stream: Any = None) -> np.ndarray:
+                return self._ary.copy()
+
+            def copy_to_host(self, *args: Any, **kwargs: Any) -> Any:
+                raise AttributeError(
+                    "a CuPy array has no copy_to_host() (that is a numba device array's method): "
+                    "use `.get()` to read it on the host"
+                )
+
+            def __repr__(self) -> str:
+                return f"<simulated CuPy array shape={self._ary.shape} dtype={self._ary.dtype}>"
+
+        _cupy_like_cls = SimulatedCupyArray
+    return _cupy_like_cls
+
+
+def is_cupy_like(array: Any) -> bool:
+    return _cupy_like_cls is not None and isinstance(array, _cupy_like_cls)

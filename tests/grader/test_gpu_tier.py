@@ -179,6 +179,39 @@ def fourier_kernel(x, terms, out):
     assert report.score == 0
 
 
+HOST_CONVERSION = """
+_reference_fourier_gpu = fourier_gpu
+
+
+def fourier_gpu(x, terms):
+    x = np.asarray(x)  # fine for NumPy, refused by CuPy on a GPU
+    return _reference_fourier_gpu(cuda.to_device(x), terms)
+"""
+
+READS_WITH_GET = """
+_reference_fourier_gpu = fourier_gpu
+
+
+def fourier_gpu(x, terms):
+    host = x.get()  # CuPy's own way to read a device array on the host
+    return _reference_fourier_gpu(cuda.to_device(host), terms)
+"""
+
+
+def test_simulated_gpu_inputs_refuse_host_conversion_as_cupy_does(a1, make_submission):
+    """Under the simulator a GPU function's inputs stand in for CuPy arrays: `np.asarray(x)` fails
+    here as it would on the GPU machine, while CuPy's `.get()` works."""
+    refused = grade_submission(
+        a1, make_submission(HOST_CONVERSION), hidden=False, gpu="cudasim", select=["fourier.gpu.correctness"]
+    )
+    assert refused.tests and {t.status for t in refused.tests} == {Status.failed}, [(t.status, t.message) for t in refused.tests]
+    assert all("Implicit conversion to a NumPy array is not allowed" in t.message for t in refused.tests)
+    allowed = grade_submission(
+        a1, make_submission(READS_WITH_GET, name="get"), hidden=False, gpu="cudasim", select=["fourier.gpu.correctness"]
+    )
+    assert allowed.tests and {t.status for t in allowed.tests} == {Status.passed}, [(t.status, t.message) for t in allowed.tests]
+
+
 BREAKS_THE_CONTEXT = """
 from numba.cuda.cudadrv.driver import CudaAPIError
 
