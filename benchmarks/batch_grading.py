@@ -21,11 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic_class import make_class  # noqa: E402
 
-from grader.batch import collect, grade_all, load_results, read_roster  # noqa: E402
-from grader.course import Course  # noqa: E402
+from grader.classroom.collect import collect, read_roster  # noqa: E402
+from grader.classroom.grade_all import grade_all  # noqa: E402
+from grader.classroom.policies import load_late_policy  # noqa: E402
+from grader.classroom.records import load_results  # noqa: E402
+from grader.core.course import Course  # noqa: E402
 from grader.formats.gradebook import write_gradebook  # noqa: E402
 from grader.formats.html_report import class_report  # noqa: E402
-from grader.policy import load_late_policy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -74,7 +74,7 @@ print(json.dumps({"kernel": ok_kernel, "gib_on_device": ok_big, "pinned_mib": pi
 
 
 def smoke() -> None:
-    from grader.limits import Limits
+    from grader.run.limits import Limits
 
     limits = Limits()
     done = subprocess.run(
@@ -88,7 +88,7 @@ def fma() -> None:
     from numba import cuda, float64
     from numba.cuda.cudadrv import nvvm
 
-    from grader.gpu import match_cpu_arithmetic
+    from grader.worker.gpu import match_cpu_arithmetic
 
     def muladd(out, a, b, c):
         i = cuda.grid(1)
@@ -113,7 +113,7 @@ def _load(assignment: str, module: str):
 def tiles() -> None:
     import numpy as np
 
-    from grader.course import Course
+    from grader.core.course import Course
 
     a5 = Course(ROOT).resolve("a5")
     perf = a5.spec.part("tiles", "gpu").performance
@@ -125,11 +125,11 @@ def tiles() -> None:
     out = {}
     for label in ("nvvm default", "grader option"):
         if label == "grader option":
-            from grader.gpu import match_cpu_arithmetic
+            from grader.worker.gpu import match_cpu_arithmetic
 
             match_cpu_arithmetic()
         sol = _load("a5_pipelines", "pipelines")  # compiled afresh, with the option in force
-        from grader.gpu import GpuContext
+        from grader.worker.gpu import GpuContext
 
         gpu = GpuContext("cuda")
         got = gpu.to_host(sol.tiles_gpu(gpu.to_device(pts), max_iter))
@@ -143,7 +143,7 @@ def dot() -> None:
     import cupy
     import numpy as np
 
-    from grader.course import Course
+    from grader.core.course import Course
 
     a2 = Course(ROOT).resolve("a2")
     n = a2.spec.part("dot", "gpu").performance.size

@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.course import Course  # noqa: E402
-from grader.export import build_gradescope_zip  # noqa: E402
+from grader.core.course import Course  # noqa: E402
+from grader.staff.gradescope_package import build_gradescope_zip  # noqa: E402
 
 LIMIT_MB = 768
 

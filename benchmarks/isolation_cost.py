@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader import isolation  # noqa: E402
-from grader.course import Course  # noqa: E402
-from grader.grading import grade_submission  # noqa: E402
+from grader.core.course import Course  # noqa: E402
+from grader.run import isolation  # noqa: E402
+from grader.run.grade import grade_submission  # noqa: E402
 
 
 def grade_once(a, select: list[str], mode: str) -> tuple[float, str, float]:

@@ -35,9 +35,9 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.course import Course  # noqa: E402
-from grader.grading import GradingError, grade_submission  # noqa: E402
-from grader.results import Status  # noqa: E402
+from grader.core.course import Course  # noqa: E402
+from grader.core.results import Status  # noqa: E402
+from grader.run.grade import GradingError, grade_submission  # noqa: E402
 
 WRONG = ROOT / "tests" / "wrong"
 

@@ -3,7 +3,7 @@
     python benchmarks/simulator_bugs.py [--runs 20]
 
 For each kernel (a correct reference and copies with one planted bug), every run draws fresh
-inputs, launches it under numba's plain simulator and under `grader.simcheck.strict_simulator`,
+inputs, launches it under numba's plain simulator and under `grader.worker.simulator.strict.strict_simulator`,
 and counts a run as *caught* when the kernel raises or its output differs from NumPy's answer.
 Target: every bug caught in ≥ 19 of 20 strict runs, every reference in 0 of 20 (no false alarms).
 """
@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from numba import cuda, float64, int32  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from grader.simcheck import strict_simulator  # noqa: E402
+from grader.worker.simulator.strict import strict_simulator  # noqa: E402
 
 NBINS, HIST_TPB, SUM_TPB, MAP_TPB = 16, 128, 64, 128
 

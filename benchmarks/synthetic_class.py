@@ -15,8 +15,8 @@ import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from grader.course import Assignment
-from grader.release import build_release
+from grader.core.course import Assignment
+from grader.staff.release import build_release
 
 KINDS = ("reference", "stub", "wrong", "slow", "broken", "late")
 WRONG = "\n\ndef karp_flatt(speedup, workers):\n    return 0.5\n"

@@ -153,8 +153,8 @@ def main() -> int:
     args = parser.parse_args()
     r = args.repeats
     sys.path.insert(0, str(ROOT))
-    from grader.calibration import ComputeProbe  # the grader's own capacity probe
-    from grader.devices import usable_cores
+    from grader.core.devices import usable_cores
+    from grader.worker.calibration import ComputeProbe  # the grader's own capacity probe
 
     fork = mp.get_context("fork")
     spawn = mp.get_context("spawn")

@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from speedup_reliability import one_core_busy  # noqa: E402 - the same spinning neighbour as there
 
-from grader.course import Course  # noqa: E402
-from grader.grading import GradingError, grade_submission  # noqa: E402
+from grader.core.course import Course  # noqa: E402
+from grader.run.grade import GradingError, grade_submission  # noqa: E402
 from tests.assignments.test_wrong_submissions import touched_lines  # noqa: E402
 
 RETRIES = 5  # gradings voided because the course checkout was edited meanwhile are run again

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages a grading machine needs besides Python: bubblewrap (bwrap), which isolates the
-# graded code from the grader, other submissions and the network (grader/isolation.py), and
+# graded code from the grader, other submissions and the network (grader/run/isolation.py), and
 # util-linux's setpriv (present on every Debian/Ubuntu). Installs what is missing; says what to do
 # where it cannot (grading then still works, with `isolation: reduced` in every report).
 # With --tests also node (Debian's nodejs), which the project's tests use to run the GitHub

@@ -17,12 +17,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .course import Assignment, Course, CourseError, SubmissionLayoutError, find_course_root, find_module_folder
+from .classroom.policies import PolicyError
+from .core.course import Assignment, Course, CourseError, SubmissionLayoutError, find_course_root, find_module_folder
+from .core.results import GradeReport, Status, write_text_atomic
+from .core.spec import SpecError
 from .formats import terminal
-from .grading import GradingError, grade_submission
-from .policy import PolicyError
-from .results import GradeReport, Status, write_text_atomic
-from .spec import SpecError
+from .run.grade import GradingError, grade_submission
 
 
 class Exit(IntEnum):
@@ -152,7 +152,7 @@ def _grade_and_show(
             _gradescope_failure(gradescope, exc)
         raise fail(str(exc)) from None
     if found != submission:
-        console.print(Text(f"grading {found / (assignment.spec.module + '.py')}", style="dim"))
+        console.print(Text(f"grading {found / assignment.spec.module_file}", style="dim"))
         submission = found
     try:
         with console.status(f"{assignment.id}: running {what} on {submission} …"):
@@ -170,7 +170,7 @@ def _grade_and_show(
         report.write_json(json_path)
         outputs.append(str(json_path))
     if classroom is not None:
-        from .formats.classroom import write_step_output
+        from .formats.github_classroom import write_step_output
 
         write_step_output(report, classroom)
         outputs.append(f"{classroom} (classroom)")
@@ -178,7 +178,7 @@ def _grade_and_show(
         from .formats.markdown import summary as markdown_summary
 
         with open(summary, "a", encoding="utf-8") as f:
-            f.write(markdown_summary(report.for_students() if hidden else report))
+            f.write(markdown_summary(report))
         outputs.append(f"{summary} (summary)")
     if gradescope is not None:
         from .formats.gradescope import gradescope_results
@@ -293,7 +293,7 @@ def validate(
     course: CourseOpt = None,
 ) -> None:
     """Check assignments end to end: spec, stub/solution API, points, full marks for the solution, zero for the stub."""
-    from .validate import validate_assignment
+    from .staff.validate import validate_assignment
 
     c = _course(course)
     if assignments:
@@ -341,7 +341,7 @@ def release(
     \b
     Example: grader release a1 --out ../a1-template
     """
-    from .release import ReleaseError, build_release
+    from .staff.release import ReleaseError, build_release
 
     c = _course(course)
     a = _assignment(c, assignment)
@@ -374,7 +374,7 @@ def export_gradescope(
     \b
     Example: grader export gradescope a1 -o a1-autograder.zip
     """
-    from .export import build_gradescope_zip
+    from .staff.gradescope_package import build_gradescope_zip
 
     a = _assignment(_course(course), assignment)
     names = build_gradescope_zip(a, out)
@@ -402,8 +402,8 @@ def collect_cmd(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .batch import BatchError, collect, parse_deadline, read_roster
-    from .policy import PolicyError, load_late_policy
+    from .classroom.collect import BatchError, collect, parse_deadline, read_roster
+    from .classroom.policies import PolicyError, load_late_policy
 
     c = _course(course)
     a = _assignment(c, assignment)
@@ -457,8 +457,9 @@ def grade_all_cmd(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from .batch import BatchError, grade_all
-    from .isolation import IsolationUnavailable, require, warning
+    from .classroom.collect import BatchError
+    from .classroom.grade_all import grade_all
+    from .run.isolation import IsolationUnavailable, require, warning
 
     a = _assignment(_course(course), assignment)
     try:
@@ -537,10 +538,11 @@ def _pending_summary(a: Assignment, submissions: Path, results) -> list[str]:
 
 
 def _write_reports(a: Assignment, submissions: Path, out: Path, failures: list[str], *, pending_as_zero: bool = False) -> None:
-    from .batch import BatchError, load_results
+    from .classroom.collect import BatchError
+    from .classroom.overrides import OverrideError
+    from .classroom.records import load_results
     from .formats.gradebook import write_gradebook
     from .formats.html_report import class_report
-    from .overrides import OverrideError
 
     try:
         results = load_results(submissions, a)
@@ -585,8 +587,9 @@ def override_cmd(
     Example: grader override a1 --submissions subs/a1 --student s001 --line fourier.gpu.performance
              --points 2 --reason "GPU speedup checked by hand on the lab machine"
     """
-    from .batch import BatchError, load_results
-    from .overrides import OverrideError, add, read_log
+    from .classroom.collect import BatchError
+    from .classroom.overrides import OverrideError, add, read_log
+    from .classroom.records import load_results
 
     a = _assignment(_course(course), assignment)
     try:
@@ -630,7 +633,8 @@ def merge_class_cmd(
     \b
     Example: grader merge-class a1 --submissions subs/a1 --from gpu-box/subs/a1
     """
-    from .batch import BatchError, merge_class
+    from .classroom.collect import BatchError
+    from .classroom.merge_class import merge_class
 
     a = _assignment(_course(course), assignment)
     try:
@@ -657,7 +661,7 @@ def merge_cmd(
     \b
     Example: grader merge ci.json gpu-box.json -o final.json
     """
-    from .merge import MergeError, merge_files
+    from .classroom.merge import MergeError, merge_files
 
     try:
         merged = merge_files(results)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import Course
+from grader.core.course import Course
 
 ROOT = Path(__file__).resolve().parent.parent
 

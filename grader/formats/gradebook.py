@@ -1,6 +1,6 @@
 """A class's results as files for people and systems: gradebook CSV, LMS import CSV, per-student feedback.
 
-All read the same `StudentResult` records (`grader.batch.load_results`). Points after the late
+All read the same `StudentResult` records (`grader.classroom.records.load_results`). Points after the late
 penalty are `final`; pending points (a line this machine could not judge: GPU speed without a GPU,
 CPU speed on a machine too busy) are listed apart, never counted, and never exported as a grade:
 an LMS cell whose grade is not final yet is left blank, unless the TA asks for zeros.
@@ -13,9 +13,9 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..batch import StudentResult
-from ..course import Assignment
-from ..policy import LmsPolicy, load_lms_policy
+from ..classroom.policies import LmsPolicy, load_lms_policy
+from ..classroom.records import StudentResult
+from ..core.course import Assignment
 from .markdown import summary
 
 
@@ -140,7 +140,7 @@ def feedback_markdown(result: StudentResult) -> str:
     lines += ["", f"**Final: {result.final:g} / {rep.max_score:g}** (points {result.points:g}, penalty {sub.penalty:.0%})", ""]
     if result.overrides:
         lines += ["Set by your teaching staff:", ""] + [f"- {o.describe()}" for o in result.overrides] + [""]
-    lines.append(summary(rep.for_students()).replace("## ", "## Tests: ", 1))
+    lines.append(summary(rep).replace("## ", "## Tests: ", 1))
     return "\n".join(lines)
 
 

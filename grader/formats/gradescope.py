@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..results import GradeReport, Status, TestRecord
+from ..core.results import GradeReport, Status, TestRecord
 from .markdown import summary
 
 VISIBILITY = {"public": "visible", "hidden": "after_published"}

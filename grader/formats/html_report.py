@@ -18,9 +18,9 @@ matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from ..batch import StudentResult  # noqa: E402
-from ..course import Assignment  # noqa: E402
-from ..results import Status  # noqa: E402
+from ..classroom.records import StudentResult  # noqa: E402
+from ..core.course import Assignment  # noqa: E402
+from ..core.results import Status  # noqa: E402
 
 
 def _png(fig) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..results import GradeReport, Status
-from .terminal import KIND_LABEL, bucket_status
+from ..core.results import GradeReport, Status
+from .terminal import KIND_LABEL
 
 ICON = {"passed": "✅", "partial": "🟡", "failed": "❌", "error": "❌", "timeout": "⏱️", "pending": "⏸️"}
 
@@ -13,7 +13,8 @@ def _cell(text: str) -> str:
 
 
 def summary(report: GradeReport) -> str:
-    """Per-rubric-line points, measured speedups, and one line per problem to fix."""
+    """Per-rubric-line points, measured speedups, and one line per problem to fix (always the student view)."""
+    report = report.for_students()
     which = "public and hidden tests" if report.visibility == "all" else "public tests"
     lines = [
         f"## {report.assignment} · {report.title}",
@@ -26,20 +27,13 @@ def summary(report: GradeReport) -> str:
         "| task | part | check | status | points | detail |",
         "|---|---|---|---|---|---|",
     ]
-    for (task, part, kind), records in report.by_bucket().items():
-        status = bucket_status(records)
-        score, top = sum(r.score for r in records), sum(r.max_score for r in records)
-        points = f"–/{top:g}" if status == "pending" else f"{score:.1f}/{top:g}"
-        detail = ""
-        if kind == "performance":
-            detail = records[0].message
-        elif status != "passed":
-            bad = [r for r in records if r.status not in (Status.passed, Status.deferred)]
-            first = bad[0].message.splitlines()[0] if bad[0].message else bad[0].status.value
-            detail = f"{len(bad)} of {len(records)} tests: {first}"
+    for lr in report.lines():
+        task, part, kind = lr.line
+        points = f"–/{lr.max_score:g}" if lr.pending else f"{lr.score:.1f}/{lr.max_score:g}"
+        detail = lr.detail.splitlines()[0] if lr.detail else ""
         lines.append(
-            f"| {task} | {part if part != 'python' else '—'} | {KIND_LABEL.get(kind, kind)} | {ICON.get(status, '')} {status} "
-            f"| {points} | {_cell(detail)[:300]} |"
+            f"| {task} | {part if part != 'python' else '—'} | {KIND_LABEL.get(kind, kind)} | {ICON.get(lr.status, '')} "
+            f"{lr.status} | {points} | {_cell(detail)[:300]} |"
         )
     todo = [t for t in report.tests if t.status in (Status.failed, Status.error, Status.timeout, Status.partial)]
     if report.errors or todo:

@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..isolation import warning as isolation_warning
-from ..results import GradeReport, Status, TestRecord
+from ..core.results import GradeReport, Status
+from ..run.isolation import warning as isolation_warning
 
 STATUS_STYLE = {
     "passed": "green",
@@ -30,30 +30,6 @@ def shown_status(status: Status) -> str:
     return "pending" if status is Status.deferred else status.value
 
 
-def bucket_status(records: list[TestRecord]) -> str:
-    """One word for a rubric line made of several tests."""
-    statuses = {r.status for r in records}
-    if statuses == {Status.deferred}:
-        return "pending"  # not judged on this machine: never a pass, never a zero
-    if statuses <= {Status.passed, Status.deferred}:
-        return "passed"
-    for bad in (Status.timeout, Status.error):
-        if statuses == {bad}:
-            return bad.value
-    earned = sum(r.score for r in records)
-    return "partial" if earned > 0 else "failed"
-
-
-def _detail(records: list[TestRecord]) -> str:
-    for r in records:
-        if r.status not in (Status.passed, Status.deferred) and r.message:
-            return r.message
-    for r in records:
-        if r.message:
-            return r.message
-    return ""
-
-
 def render(report: GradeReport, console: Console, *, verbose: bool = False) -> None:
     kind = "all tests" if report.visibility == "all" else "public tests"
     console.print(
@@ -74,25 +50,18 @@ def render(report: GradeReport, console: Console, *, verbose: bool = False) -> N
     table = Table(show_edge=False, pad_edge=False, expand=False)
     for col in ("task", "part", "check", "status", "points", "detail"):
         table.add_column(col, justify="right" if col == "points" else "left", overflow="fold")
-    for (task, part, kind_), records in report.by_bucket().items():
-        status = bucket_status(records)
-        score = sum(r.score for r in records)
-        max_score = sum(r.max_score for r in records)
-        detail = _detail(records)
-        if len(records) > 1:
-            n_ok = sum(r.status is Status.passed for r in records)
-            prefix = f"{n_ok}/{len(records)} tests passed"
-            detail = f"{prefix}; {detail}" if detail and status != "passed" else prefix
+    for lr in report.lines():
+        task, part, kind_ = lr.line
         table.add_row(
             task,
             "—" if part == "python" else part,
             KIND_LABEL.get(kind_, kind_),
-            Text(status, style=STATUS_STYLE.get(status, "")),
-            _points(score, max_score, status == "pending"),
-            detail,
+            Text(lr.status, style=STATUS_STYLE.get(lr.status, "")),
+            _points(lr.score, lr.max_score, lr.pending),
+            lr.detail,
         )
         if verbose:
-            for r in records:
+            for r in lr.records:
                 label = f"· {r.name}" + (" (hidden)" if r.visibility == "hidden" else "")
                 table.add_row(
                     "", "", "", Text(shown_status(r.status), style=STATUS_STYLE[r.status.value]),

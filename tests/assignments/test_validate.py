@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from grader.course import Course
-from grader.grading import grade_submission
-from grader.results import Status
-from grader.validate import compare_api, compare_serial, course_code, validate_assignment
+from grader.core.course import Course
+from grader.core.results import Status
+from grader.run.grade import grade_submission
+from grader.staff.validate import compare_api, compare_serial, course_code, validate_assignment
 
 from ..conftest import ROOT
 

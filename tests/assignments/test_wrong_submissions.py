@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import Assignment, Course
-from grader.grading import grade_submission
-from grader.results import Status
+from grader.core.course import Assignment, Course
+from grader.core.results import Status
+from grader.run.grade import grade_submission
 
 from ..conftest import ROOT
 
@@ -104,7 +104,7 @@ def first_line(message: str | None) -> str:
 def lines_of(report) -> dict[str, tuple[float, float, set[Status]]]:
     out: dict[str, tuple[float, float, set[Status]]] = {}
     for t in report.tests:
-        key = f"{t.task}.{t.part}.{t.kind}"
+        key = str(t.line)
         score, top, statuses = out.get(key, (0.0, 0.0, set()))
         out[key] = (score + t.score, top + t.max_score, statuses | {t.status})
     return out
@@ -189,7 +189,7 @@ def test_correct_submission_keeps_every_point(path, gradings):
     report = gradings.report(path)
     assert lines_of(report), f"no test graded {touched_lines(Course(ROOT).resolve(path.parent.name), path)}"
     short = [
-        f"{t.task}.{t.part}.{t.kind} {t.name}: {t.status.value} {t.score:g}/{t.max_score:g} {first_line(t.message)}"
+        f"{t.line} {t.name}: {t.status.value} {t.score:g}/{t.max_score:g} {first_line(t.message)}"
         for t in report.tests
         if t.status is not Status.passed or t.score < t.max_score - 1e-9
     ]

@@ -14,9 +14,9 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from grader import isolation
-from grader.course import Course
-from grader.grading import GradingError, grade_submission
+from grader.core.course import Course
+from grader.run import isolation
+from grader.run.grade import GradingError, grade_submission
 
 ROOT = Path(__file__).resolve().parents[2]
 ATTACKS = Path(__file__).resolve().parent / "a1_speedup"

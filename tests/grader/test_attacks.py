@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import course as course_mod
-from grader import isolation
-from grader.grading import GradingError, grade_submission
-from grader.integrity import secret_lines
-from grader.results import GradeReport, Status
+from grader.core import course as course_mod
+from grader.core.results import GradeReport, Status
+from grader.run import isolation
+from grader.run.grade import GradingError, grade_submission
+from grader.run.leaks import secret_lines
 
 ATTACKS = Path(__file__).resolve().parent.parent / "attacks" / "a1_speedup"
 CHEAP = ["amdahl", "fourier.cpu.correctness"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader.grading import grade_submission
-from grader.results import Status
+from grader.core.results import Status
+from grader.run.grade import grade_submission
 
 CORRECTNESS = ["*.*.correctness"]
 
@@ -106,7 +106,7 @@ def test_infinite_loop_times_out_and_the_rest_is_still_graded(a1, make_submissio
             return _spin(1)
         """
     )
-    from grader import course as course_mod
+    from grader.core import course as course_mod
 
     spec = a1.spec.model_copy(update={"test_timeout": 8})
     quick = course_mod.Assignment(spec=spec, folder=a1.folder, course_root=a1.course_root)

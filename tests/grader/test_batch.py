@@ -18,21 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import (
-    BatchError,
-    Student,
-    StudentResult,
-    Submission,
-    collect,
-    grade_all,
-    load_results,
-    parse_deadline,
-    read_roster,
-)
+from grader.classroom.collect import BatchError, Student, Submission, collect, parse_deadline, read_roster
+from grader.classroom.grade_all import grade_all
+from grader.classroom.policies import LatePolicy, LmsPolicy, PolicyError, load_late_policy, load_lms_policy
+from grader.classroom.records import StudentResult, load_results
+from grader.core.results import GradeReport, Machine, Status, TestRecord
 from grader.formats.gradebook import gradebook_csv, lms_csv, write_gradebook
 from grader.formats.html_report import class_report
-from grader.policy import LatePolicy, LmsPolicy, PolicyError, load_late_policy, load_lms_policy
-from grader.results import GradeReport, Machine, Status, TestRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

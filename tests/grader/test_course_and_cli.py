@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import Course, CourseError, SubmissionLayoutError, find_module_folder
+from grader.core.course import Course, CourseError, SubmissionLayoutError, find_module_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -159,8 +159,25 @@ def test_a_test_marked_with_a_task_the_spec_lacks_says_so(tmp_path):
     assert "INTERNALERROR" not in said and "known: amdahl.python, fourier.cpu, fourier.gpu)" in said
 
 
+def test_a_hidden_test_file_that_does_not_import_stops_grading_with_its_error(tmp_path):
+    """Its tests would otherwise vanish from every report and the rest read 'never reported a result'."""
+    course = tmp_path / "course"
+    for part in ("assignments/a1_speedup", "solutions/a1_speedup", "tests/hidden/a1_speedup"):
+        shutil.copytree(ROOT / part, course / part)
+    hidden = course / "tests" / "hidden" / "a1_speedup" / "test_hidden.py"
+    hidden.write_text("from grader.testkit import no_such_helper\n" + hidden.read_text())
+    done = subprocess.run(
+        [str(BIN / "grader"), "grade", "a1", "--submission", str(course / "solutions" / "a1_speedup"), "--course", str(course)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 3, (done.returncode, said, done.stdout[-2000:])
+    assert "a test file could not be collected" in said and "test_hidden.py" in said, said
+    assert "no_such_helper" in said, said
+
+
 def test_the_ta_is_told_when_the_module_is_the_stub_or_does_not_parse(a1, tmp_path):
-    from grader.grading import grade_submission
+    from grader.run.grade import grade_submission
 
     sub = tmp_path / "sub"
     sub.mkdir()

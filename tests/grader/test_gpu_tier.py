@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading import grade_submission
-from grader.merge import MergeError, merge_files, merge_reports
-from grader.results import Machine, Status
+from grader.classroom.merge import MergeError, merge_files, merge_reports
+from grader.core.results import Machine, Status
+from grader.run.grade import grade_submission
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -23,7 +23,7 @@ import sys
 sys.path.insert(0, {bench!r})
 import numpy as np
 from simulator_bugs import CASES, caught
-from grader.simcheck import strict_simulator
+from grader.worker.simulator.strict import strict_simulator
 
 rng = np.random.default_rng(7)
 for name, variant, kernel, runner in CASES:
@@ -240,7 +240,7 @@ def test_a_test_that_breaks_the_gpu_context_costs_only_itself(a1, make_submissio
 
 
 def test_gpu_kernels_compile_without_fused_multiply_add_unless_fastmath():
-    from grader.gpu import without_fused_multiply_add
+    from grader.worker.gpu import without_fused_multiply_add
 
     calls = []
     compile_ir = without_fused_multiply_add(lambda ir, **options: calls.append(options))
@@ -253,7 +253,7 @@ def test_the_backend_is_probed_the_way_the_worker_uses_it(monkeypatch):
     """A machine that shows an NVIDIA device but cannot run numba.cuda with CuPy (no driver, no
     CuPy) grades GPU lines in the simulator and leaves GPU speed pending; asking for cuda there
     says why instead of failing every GPU test."""
-    from grader import devices
+    from grader.core import devices
 
     devices.cuda_probe.cache_clear()
     monkeypatch.setattr(devices.glob, "glob", lambda pattern: ["/dev/nvidia0"])  # a device node, nothing behind it

@@ -27,10 +27,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import isolation
-from grader.batch import collect, load_results, read_roster
-from grader.policy import LatePolicy
-from grader.results import Status
+from grader.classroom.collect import collect, read_roster
+from grader.classroom.policies import LatePolicy
+from grader.classroom.records import load_results
+from grader.core.results import Status
+from grader.run import isolation
 
 from ..conftest import ROOT
 from .test_batch import synthetic_class

@@ -7,9 +7,9 @@ import shutil
 import textwrap
 import time
 
-from grader.course import Course
-from grader.grading import grade_submission
-from grader.results import Status
+from grader.core.course import Course
+from grader.core.results import Status
+from grader.run.grade import grade_submission
 
 from ..conftest import ROOT
 
@@ -18,7 +18,7 @@ import threading
 
 import pytest
 
-from grader.testkit import grade
+from grader.worker.testkit import grade
 
 
 @pytest.mark.timeout(3, func_only=True)

@@ -19,10 +19,10 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from grader import scoring, timing
-from grader.scoring import decide_cpu
-from grader.spec import PerformanceSpec
-from grader.timing import (
+from grader.core.spec import PerformanceSpec
+from grader.worker import speed_verdict, timing
+from grader.worker.speed_verdict import decide_cpu
+from grader.worker.timing import (
     Measurement,
     PinUnavailable,
     Round,
@@ -426,7 +426,7 @@ def test_the_pin_takes_for_prange_and_for_explicit_threads():
     """Pinned, a perfectly parallel prange kernel or two nogil threads use at most one core: the
     process's CPU time does not exceed the wall time (unpinned they use up to two cores' worth)."""
     numba = pytest.importorskip("numba")
-    from grader.calibration import ComputeProbe
+    from grader.worker.calibration import ComputeProbe
 
     probe = ComputeProbe(work=400)
 
@@ -466,4 +466,4 @@ def test_a_pin_that_cannot_be_set_raises_and_changes_nothing(monkeypatch):
 
 
 def test_scoring_module_documents_the_rule():
-    assert "min(C1/C, B/C)" in (scoring.__doc__ or "")
+    assert "min(C1/C, B/C)" in (speed_verdict.__doc__ or "")

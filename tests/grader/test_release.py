@@ -18,15 +18,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.course import Course
-from grader.export import build_gradescope_zip
-from grader.formats.classroom import classroom_result, write_step_output
+from grader.core.course import Course
+from grader.core.results import Status
+from grader.formats.github_classroom import classroom_result, write_step_output
 from grader.formats.gradescope import gradescope_results
 from grader.formats.markdown import summary
-from grader.grading import grade_submission
-from grader.integrity import secret_lines
-from grader.release import ReleaseError, build_release, find_leaks, release_leaks, sha256
-from grader.results import Status
+from grader.run.grade import grade_submission
+from grader.run.leaks import secret_lines
+from grader.staff.gradescope_package import build_gradescope_zip
+from grader.staff.release import ReleaseError, build_release, find_leaks, release_leaks, sha256
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def test_release_is_a_one_commit_repository_with_the_student_files_only(released
     for expected in (
         "README.md", "pyproject.toml", ".github/workflows/classroom.yml", ".parlab/manifest.json",
         f"{folder}/README.md", f"{folder}/assignment.toml", f"{folder}/speedup.py", f"{folder}/test_public.py",
-        "grader/cli.py", "grader/plugin.py",
+        "grader/cli.py", "grader/worker/plugin.py",
     ):  # fmt: skip
         assert expected in released.files, expected
     assert not any(part in ("solutions", "hidden") for f in released.files for part in Path(f).parts)
@@ -189,7 +189,7 @@ def test_the_real_classroom_reporter_agrees_with_our_totals(a1, make_submission,
 
 
 def _line_scores(report) -> list[float]:
-    return [sum(t.score for t in records) for records in report.by_bucket().values()]
+    return [lr.score for lr in report.lines()]
 
 
 @pytest.mark.skipif(not shutil.which("node") or not REPORTER.is_file(), reason=NO_REPORTER)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from grader.core.results import GradeReport, Machine, Status, TestRecord
 from grader.formats import terminal
-from grader.results import GradeReport, Machine, Status, TestRecord
 
 
 def rec(name, status, score, max_score, task="t", part="cpu", kind="correctness", **kw):
@@ -39,7 +39,9 @@ def test_report_scores_deferred_and_gradable_points():
     assert r.max_score == 10
     assert r.deferred_points == 3
     assert r.gradable_max == 7
-    assert list(r.by_bucket()) == [("t", "cpu", "correctness"), ("t", "cpu", "performance"), ("t", "gpu", "performance")]
+    lines = [lr.line for lr in r.lines()]
+    assert lines == [("t", "cpu", "correctness"), ("t", "cpu", "performance"), ("t", "gpu", "performance")]
+    assert [str(lr.line) for lr in r.lines()] == ["t.cpu.correctness", "t.cpu.performance", "t.gpu.performance"]
 
 
 def test_json_round_trip_keeps_everything(tmp_path):
@@ -64,9 +66,10 @@ def test_json_round_trip_keeps_everything(tmp_path):
         (["failed", "error"], "failed"),
     ],
 )
-def test_bucket_status_summarises_a_rubric_line(statuses, expected):
+def test_line_status_summarises_a_rubric_line(statuses, expected):
     records = [rec(str(i), s, 1 if s == "passed" else 0, 1) for i, s in enumerate(statuses)]
-    assert terminal.bucket_status(records) == expected
+    (line,) = report(*records).lines()
+    assert line.status == expected
 
 
 def test_terminal_table_shows_points_deferred_and_detail():
@@ -91,7 +94,7 @@ def test_terminal_table_shows_points_deferred_and_detail():
 def test_a_nan_where_a_number_belongs_says_what_it_usually_means():
     import numpy as np
 
-    from grader.testkit import assert_array_close
+    from grader.worker.testkit import assert_array_close
 
     with pytest.raises(AssertionError, match="unexpected NaN.*marks an element nothing wrote.*cuda.syncthreads"):
         assert_array_close(np.array([1.0, np.nan]), np.array([1.0, 2.0]))

@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from grader import scoring
-from grader.scoring import core_target, decide_cpu, decide_fixed
-from grader.spec import PerformanceSpec
-from grader.timing import BASELINE_CLAMP, Measurement, Round, WrongAnswerWhileTimed, bootstrap_interval, measure
+from grader.core.spec import PerformanceSpec
+from grader.worker import speed_verdict
+from grader.worker.speed_verdict import core_target, decide_cpu, decide_fixed
+from grader.worker.timing import BASELINE_CLAMP, Measurement, Round, WrongAnswerWhileTimed, bootstrap_interval, measure
 
 PERF = PerformanceSpec(points=3, size=10, efficiency=0.6, floor_efficiency=0.15, max_cores=8)
 
@@ -80,7 +80,7 @@ def test_one_core_defers():
 
 def test_reference_solution_lowers_the_target_cs149_style():
     d = decide_cpu(PERF, 8, measurement([4.0, 4.1, 3.9], capacity=7.5, reference=4.5))
-    assert d.target == pytest.approx(4.5 / scoring.REFERENCE_SLACK)
+    assert d.target == pytest.approx(4.5 / speed_verdict.REFERENCE_SLACK)
     assert d.credit == 1.0
 
 
@@ -203,8 +203,8 @@ def test_an_output_cache_never_survives_the_fresh_inputs():
     """A candidate that remembers outputs by input (bytes, prefix or address) is caught by the check."""
     import numpy as np
 
-    from grader.testkit import assert_array_close
-    from grader.timing import WrongAnswerWhileTimed
+    from grader.worker.testkit import assert_array_close
+    from grader.worker.timing import WrongAnswerWhileTimed
 
     cache = {}
 

@@ -22,7 +22,7 @@ KERNELS = textwrap.dedent(
     import json, sys
     import numpy as np
     from numba import cuda, float64, int64
-    from grader.simcheck import strict_simulator
+    from grader.worker.simulator.strict import strict_simulator
 
     @cuda.jit
     def total_plain(x, out):

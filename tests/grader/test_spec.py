@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.spec import SpecError, load_spec
+from grader.core.spec import SpecError, load_spec
 
 GOOD = """
 id = "a9_demo"
@@ -37,13 +37,13 @@ def write(tmp_path, text, folder="a9_demo"):
 def test_good_spec_loads_with_points_and_buckets(tmp_path):
     spec = load_spec(write(tmp_path, GOOD))
     assert spec.max_score == 5
-    assert spec.buckets() == {("square", "cpu", "correctness"): 2, ("square", "cpu", "performance"): 3}
+    assert spec.lines() == {("square", "cpu", "correctness"): 2, ("square", "cpu", "performance"): 3}
     assert spec.functions() == ["square_serial", "square_cpu"]
     assert spec.part("square", "cpu").performance.efficiency == 0.7
 
 
 def test_a1_spec_adds_up(a1):
-    assert a1.spec.max_score == sum(a1.spec.buckets().values()) == 14
+    assert a1.spec.max_score == sum(a1.spec.lines().values()) == 14
 
 
 @pytest.mark.parametrize(

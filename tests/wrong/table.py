@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader.course import Course
-from grader.grading import grade_submission
-from grader.results import Status
+from grader.core.course import Course
+from grader.core.results import Status
+from grader.run.grade import grade_submission
 from tests.assignments.test_wrong_submissions import (
     breaks,
     differs,
@@ -46,8 +46,8 @@ def wrong_table(course: Course, paths: list[Path]) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             folder = submission_folder(a, path, Path(tmp))
             report = grade_submission(a, folder, hidden=True, gpu="cudasim", select=["*.*.correctness", broken])
-        line = [t for t in report.tests if f"{t.task}.{t.part}.{t.kind}" == broken]
-        others = [t for t in report.tests if f"{t.task}.{t.part}.{t.kind}" != broken]
+        line = [t for t in report.tests if str(t.line) == broken]
+        others = [t for t in report.tests if str(t.line) != broken]
         got, top = sum(t.score for t in line), sum(t.max_score for t in line)
         o_got, o_top = sum(t.score for t in others), sum(t.max_score for t in others)
         bad = next((t for t in line if t.score < t.max_score), None)
@@ -92,7 +92,7 @@ def speed_lines(a, path: Path) -> list[str]:
 def correct_table(course: Course, paths: list[Path], speed_only: bool = False) -> None:
     for ident in sorted({p.parent.name for p in paths}):
         a = course.resolve(ident)
-        columns = [".".join(key) for key in a.spec.buckets()]
+        columns = [str(line) for line in a.spec.lines()]
         print(f"\n**{ident}**\n")
         print("| submission | differs | " + " | ".join(columns) + " | total |")
         print("|---|---|" + "---|" * len(columns) + "---|", flush=True)
@@ -107,7 +107,7 @@ def correct_table(course: Course, paths: list[Path], speed_only: bool = False) -
                 )
             by_line: dict[str, list] = {}
             for t in report.tests:
-                by_line.setdefault(f"{t.task}.{t.part}.{t.kind}", []).append(t)
+                by_line.setdefault(str(t.line), []).append(t)
             cells = [_cell(by_line[c]) if c in by_line else "—" for c in columns]
             lines = lines_of(report)
             judged = [(s, m) for s, m, st in lines.values() if Status.deferred not in st]

@@ -1,0 +1,192 @@
+"""Grade one submission of one assignment: choose the tests, run them in a worker, build the report."""
+
+from __future__ import annotations
+
+import ast
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..core.course import GRADER_PACKAGE, Assignment
+from ..core.devices import choose_backend, describe_machine, worker_environment
+from ..core.results import TAMPERED, WITHHELD, GradeReport, TestRecord
+from ..core.spec import unknown_selectors
+from .fingerprints import course_fingerprint, fingerprint_changes, protected_changes
+from .isolation import Isolation, IsolationUnavailable, require
+from .leaks import quotes_secret, secret_lines
+from .sandbox import WorkerError, WorkerRun, run_worker
+
+
+def module_findings(module: Path, stub: Path) -> list[str]:
+    """What a TA should know at a glance: the student's module is the untouched stub, or does not parse."""
+    try:
+        text = module.read_bytes()
+    except OSError:
+        return []
+    if stub.is_file() and text == stub.read_bytes():
+        return [f"{module.name} is identical to the released stub: nothing was handed in"]
+    try:
+        ast.parse(text, filename=module.name)
+    except SyntaxError as exc:
+        return [f"{module.name} has a syntax error at line {exc.lineno}: {exc.msg}"]
+    except ValueError as exc:  # null bytes
+        return [f"{module.name} cannot be parsed: {exc}"]
+    return []
+
+
+class GradingError(Exception):
+    """Grading could not be done at all; the message says how to fix it.
+
+    ``usage`` tells a user's mistake (wrong flag, wrong repository) from a broken course.
+    """
+
+    def __init__(self, message: str, *, usage: bool) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+def grade_submission(
+    assignment: Assignment,
+    submission: Path,
+    *,
+    hidden: bool,
+    gpu: str | None = None,
+    select: list[str] | None = None,
+) -> GradeReport:
+    """Run the public tests (and, with ``hidden``, the hidden ones) against ``submission``.
+
+    A broken submission never raises: its tests are recorded as errors with a message. Only
+    problems of the course itself (no hidden tests, a broken test file) raise `GradingError`.
+    """
+    started = time.monotonic()
+    submission = Path(submission).resolve()
+    select = list(select or [])
+    public, hidden_tests = _tests_to_run(assignment, hidden, select)
+    try:
+        backend, gpu_name = choose_backend(gpu)
+        isolation = require()
+    except ValueError as exc:
+        raise GradingError(str(exc), usage=True) from None
+    except IsolationUnavailable as exc:
+        raise GradingError(str(exc), usage=True) from None
+    machine = describe_machine(backend, gpu_name)
+    run = _run_watched(assignment, submission, public, hidden_tests, backend, machine.cores, select, isolation, hidden)
+    records, withheld = _withhold_secrets(assignment, [run.records[n] for n in run.expected], public)
+    return GradeReport(
+        assignment=assignment.id,
+        title=assignment.spec.title,
+        submission=str(submission),
+        machine=machine,
+        tests=tuple(records),
+        visibility="all" if hidden else "public",
+        errors=tuple(_submission_errors(assignment, submission)),
+        duration=round(time.monotonic() - started, 3),
+        graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        flags=tuple([*run.notes, *withheld, *_ta_flags(assignment, submission, public, records)]),
+        isolation=isolation.level,
+    )
+
+
+def _tests_to_run(assignment: Assignment, hidden: bool, select: list[str]) -> tuple[list[Path], list[Path]]:
+    """The public (and hidden) test files; a request that cannot be graded at all is refused here."""
+    public = list(assignment.public_tests)
+    hidden_tests = list(assignment.hidden_tests) if hidden else []
+    if hidden and not hidden_tests:
+        raise GradingError(
+            f"no hidden tests for {assignment.id} at {assignment.hidden_dir}: `grader grade` needs the "
+            "course repository (students: use `grader test`, which runs the public tests)",
+            usage=True,
+        )
+    if not public and not hidden_tests:
+        raise GradingError(f"{assignment.folder} has no test_*.py files", usage=False)
+    unknown = unknown_selectors(assignment.spec, select)
+    if unknown:
+        lines = ", ".join(str(line) for line in assignment.spec.lines())
+        raise GradingError(
+            f"{', '.join(repr(u) for u in unknown)} selects no rubric line of {assignment.id}; "
+            f"give TASK, TASK.PART or TASK.PART.KIND (wildcards allowed) from: {lines}",
+            usage=True,
+        )
+    return public, hidden_tests
+
+
+def _run_watched(
+    assignment: Assignment,
+    submission: Path,
+    public: list[Path],
+    hidden_tests: list[Path],
+    backend: str,
+    cores: int,
+    select: list[str],
+    isolation: Isolation,
+    hidden: bool,
+) -> WorkerRun:
+    """Run the worker(s); the course on disk must be the same afterwards, or nothing is kept."""
+    # Trusted grading times the staff solution alongside, as a reference for the speedup.
+    solution = assignment.solution_dir if hidden and assignment.solution_module.is_file() else None
+    watched = [assignment.folder, assignment.hidden_dir, assignment.solution_dir, GRADER_PACKAGE]
+    before = course_fingerprint(watched)
+    try:
+        run = run_worker(
+            assignment.folder,
+            submission,
+            public,
+            hidden_tests,
+            module=assignment.spec.module,
+            env_extra=worker_environment(backend, cores),
+            select=select,
+            test_timeout=assignment.spec.test_timeout,
+            solution=solution,
+            isolation=isolation,
+            hide=[assignment.hidden_dir.parent, assignment.solution_dir.parent],  # every assignment's
+        )
+    except WorkerError as exc:
+        raise GradingError(f"{assignment.id}: {exc}", usage=False) from None
+    changed = fingerprint_changes(before, course_fingerprint(watched))
+    if changed:
+        raise GradingError(
+            f"the course checkout changed while {submission} was graded ({'; '.join(changed[:5])}): a submission may "
+            "have written to it. Restore it (git status / git checkout) before grading anything else; "
+            "this submission's results were not kept",
+            usage=False,
+        )
+    return run
+
+
+def _submission_errors(assignment: Assignment, submission: Path) -> list[str]:
+    """Problems outside any one test: no folder, no module (naming the Python files that are there)."""
+    if not submission.is_dir():
+        return [f"submission folder {submission} does not exist"]
+    if (submission / assignment.spec.module_file).is_file():
+        return []
+    present = sorted(str(p.relative_to(submission)) for p in submission.rglob("*.py") if ".git" not in p.parts)[:10]
+    seen = f"; Python files there: {', '.join(present)}" if present else "; it holds no Python file"
+    return [f"{assignment.spec.module_file} is missing from the submission folder {submission}{seen}"]
+
+
+def _withhold_secrets(
+    assignment: Assignment, records: list[TestRecord], public: list[Path]
+) -> tuple[list[TestRecord], list[str]]:
+    """A message that quotes a hidden test or the solution (read from disk by the student's code)
+    must not reach the student: it is withheld (a flag on the record) and the TA is told."""
+    secrets = secret_lines(
+        [*assignment.hidden_tests, assignment.solution_module],
+        [*public, assignment.stub_module, assignment.folder / "README.md"],
+    )
+    out, flags = [], []
+    for t in records:
+        if quotes_secret(t.message, secrets):
+            flags.append(f"{t.name}: its message quoted a course-internal file (withheld): {t.message[:200]}")
+            t = replace(t, message="message withheld: it quoted a course-internal file", flags=(*t.flags, WITHHELD))
+        out.append(t)
+    return out, flags
+
+
+def _ta_flags(assignment: Assignment, submission: Path, public: list[Path], records: list[TestRecord]) -> list[str]:
+    """What a TA should look at: changed released files, an untouched or unparsable module, tampering."""
+    flags = []
+    if submission.is_dir():
+        flags += protected_changes([*public, assignment.folder / "assignment.toml"], submission, assignment.spec.version)
+        flags += module_findings(submission / assignment.spec.module_file, assignment.stub_module)
+    return flags + [f"{t.name}: {t.message}" for t in records if TAMPERED in t.flags]

@@ -1,0 +1,1 @@
+"""Instructor commands: validate an assignment, build the student template, package for Gradescope."""

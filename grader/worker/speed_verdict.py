@@ -1,0 +1,197 @@
+"""From a speedup measurement to points: targets that follow what the machine can show.
+
+The rule for a CPU part with c usable cores (capped at the spec's max_cores):
+
+- capacity K: the speedup the staff's perfectly parallel probe gets in the same rounds (≤ c).
+  For a memory-bound task K is further capped by bandwidth: the parallel bandwidth probe's bytes/s
+  divided by what the serial baseline, or the candidate on one core where that is faster, already moves.
+- If K < 1 + MIN_CAPACITY_SHARE·(c−1), this machine cannot tell parallel code from serial code
+  right now: the test is *deferred* (never failed), with the numbers in the message.
+- target = 1 + efficiency·(K−1); with the reference solution timed alongside (trusted grading),
+  never more than the reference's own speedup / REFERENCE_SLACK (CS149: within 1.2× of the
+  reference time is full credit).
+- floor  = 1 + floor_efficiency·(c−1), fixed by the cores: a serial program never gets past it.
+- credit is linear in the median speedup between floor (0) and target (1).
+
+The speedup is the part that comes from running in parallel: min(C1/C, B/C), each the median over the rounds, where
+C1 is the candidate's own time confined to one core, taken over what the pin costs a serial staff
+kernel in the same round (see `grader.worker.timing.graded_speedup`). A serial program runs as
+fast on one core, so however fast its loop, it stays under the floor; code slower than the
+baseline's serial loop gets no more than its real speedup over it. Messages give both ratios. If
+the process used more than one core's worth of CPU while pinned (the parallel probe before the
+rounds, or the candidate's one-core calls), the pin did not hold here and the test is deferred.
+
+GPU parts use the spec's fixed target and floor (their speed has nothing to do with CPU cores).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ..core.spec import PerformanceSpec
+from .timing import Measurement
+
+MIN_CAPACITY_SHARE = 0.4  # 1.4x on 2 cores, 2.2x on 4: below that, defer
+# (an idle 2-core VM measured 1.44-1.95x; with one core taken by a neighbour 0.9-1.1x. At 1.4x the
+# target, 1 + 0.6*0.4 = 1.24x, still sits clear above the 1.15x floor a serial program stays under.)
+REFERENCE_SLACK = 1.2
+BACKGROUND_CPU_LIMIT = 0.3  # CPU of other threads per wall second, during baseline calls or between rounds
+CLEAR_WIDTH = 0.04  # an interval narrower than 4 % of the speedup settles a partial score
+PINNED_CORES_LIMIT = 1.2  # CPU per wall second while pinned: <= 1.0 when the pin holds (any load), ~1.9 unpinned
+
+
+@dataclass(frozen=True)
+class SpeedupTarget:
+    target: float  # full credit at or above
+    floor: float  # no credit at or below
+
+    def credit(self, speedup: float) -> float:
+        """Linear between floor and target, clamped to [0, 1]."""
+        if speedup >= self.target:
+            return 1.0
+        if speedup <= self.floor:
+            return 0.0
+        return (speedup - self.floor) / (self.target - self.floor)
+
+
+def core_target(perf: PerformanceSpec, cores: float) -> SpeedupTarget:
+    """The target a machine delivering ``cores`` worth of parallelism sets (fixed for GPU parts)."""
+    if perf.target is not None and perf.floor is not None:
+        return SpeedupTarget(target=perf.target, floor=perf.floor)
+    c = min(cores, perf.max_cores)
+    return SpeedupTarget(target=1.0 + perf.efficiency * (c - 1), floor=1.0 + perf.floor_efficiency * (c - 1))
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Literal["scored", "deferred", "rejected"]
+    credit: float
+    message: str
+    target: float | None = None
+    floor: float | None = None
+    capacity: float | None = None  # parallelism available to this task right now (bandwidth included)
+
+    def metrics(self) -> dict:
+        out = {"decision": self.verdict, "credit": round(self.credit, 4)}
+        for key in ("target", "floor", "capacity"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key if key != "capacity" else "usable_capacity"] = round(value, 3)
+        return out
+
+
+def _range(m: Measurement) -> str:
+    """The graded speedup with its interval and, where the candidate also ran on one core, where it comes from."""
+    low, high = m.interval
+    if m.self_speedup is None:
+        return f"{m.speedup:.2f}× ({low:.2f}–{high:.2f})"
+    return (
+        f"{m.speedup:.2f}× from parallelism ({low:.2f}–{high:.2f}; {m.baseline_speedup:.2f}× over the baseline, "
+        f"{m.single_core_speedup:.2f}× on one core)"
+    )
+
+
+def _why_low(m: Measurement, floor: float) -> str:
+    """Why a fast program earns little: its speed is serial speed, or its serial part is slow."""
+    if m.self_speedup is None or m.speedup > floor:
+        return ""
+    if m.baseline_speedup > floor and m.self_speedup <= floor:
+        return (
+            f"; your code is as fast on one core ({m.self_speedup:.2f}× from more cores): "
+            "only the speedup from running in parallel earns points"
+        )
+    if m.self_speedup > floor and m.baseline_speedup <= floor:
+        return f"; on one core your code takes {1 / m.single_core_speedup:.2f}× the baseline's time"  # type: ignore[operator]
+    return ""
+
+
+def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
+    """Score a CPU speedup measurement (see the module docstring for the rule)."""
+    c = min(cores, perf.max_cores)
+    if m.background_cpu > BACKGROUND_CPU_LIMIT:
+        return Decision(
+            "rejected",
+            0.0,
+            f"your code kept using CPU after returning (its threads or processes used {m.background_cpu:.0%} of a core "
+            "while only the grader's code ran): stop every thread and process before returning",
+        )
+    if m.pinned_cores is not None and m.pinned_cores > PINNED_CORES_LIMIT:
+        return Decision(
+            "deferred",
+            0.0,
+            f"this machine could not confine code to one core (pinned to one, the process still used "
+            f"{m.pinned_cores:.2f} cores' worth of CPU), so the parallel part of your speedup cannot "
+            f"be told apart here; rerun on another machine (your code measured {_range(m)})",
+        )
+    capacity = min(m.capacity or 1.0, float(c))
+    limit = "cores"
+    if perf.bound == "memory" and m.bandwidth_ceiling and m.achieved_bandwidth("baseline"):
+        # Room for a parallel speedup: the ceiling over the faster serial rate, the baseline's or
+        # the candidate's own on one core (min(C1/C, B/C) can exceed neither ratio).
+        serial_bw, whose = m.achieved_bandwidth("baseline"), "the serial baseline"
+        if m.self_speedup is not None and m.achieved_bandwidth("single_core") > serial_bw:  # type: ignore[operator]
+            serial_bw, whose = m.achieved_bandwidth("single_core"), "your code on one core"
+        bw_room = m.bandwidth_ceiling / serial_bw  # type: ignore[operator]
+        if bw_room < capacity:
+            capacity, limit = bw_room, "bandwidth"
+    fixed = core_target(perf, c)
+    need = 1.0 + MIN_CAPACITY_SHARE * (c - 1)
+    if c < 2 or capacity < need:
+        if limit == "bandwidth":
+            moved, ceiling = serial_bw / 1e9, m.bandwidth_ceiling / 1e9  # type: ignore[operator]
+            share = "as much as" if moved >= ceiling else "most of"
+            why = (
+                f"memory-bound: {whose} already moves {moved:.1f} GB/s, {share} the {ceiling:.1f} GB/s this "
+                "machine's memory delivered to the bandwidth probe, so more cores have no bandwidth left to use"
+            )
+        elif c < 2:
+            why = "only 1 usable core"
+        else:
+            why = f"{c} usable cores delivered {capacity:.2f}× on the calibration kernel (needs {need:.2f}×)"
+        return Decision(
+            "deferred",
+            0.0,
+            f"{why}; a parallel speedup cannot be judged here, rerun on a quieter machine (your code measured {_range(m)})",
+            capacity=capacity,
+        )
+    target = 1.0 + perf.efficiency * (capacity - 1.0)
+    ref = m.reference_speedup
+    if ref is not None:
+        target = min(target, ref / REFERENCE_SLACK)
+        if target <= fixed.floor:
+            return Decision(
+                "deferred",
+                0.0,
+                f"the reference solution itself reached only {ref:.2f}× here; rerun on a quieter machine",
+                capacity=capacity,
+            )
+    rule = SpeedupTarget(target=target, floor=fixed.floor)
+    credit = rule.credit(m.speedup)
+    bw = ""
+    if m.task_bytes is not None and m.bandwidth_ceiling:
+        achieved = m.achieved_bandwidth()
+        ceiling = m.bandwidth_ceiling
+        bw = f"; {achieved / 1e9:.1f} GB/s = {achieved / ceiling:.0%} of the {ceiling / 1e9:.1f} GB/s ceiling"  # type: ignore[operator]
+    message = f"{_range(m)}, target {target:.2f}× (machine delivers {capacity:.2f}× on {c} cores){bw}{_why_low(m, fixed.floor)}"
+    return Decision("scored", credit, message, target=target, floor=fixed.floor, capacity=capacity)
+
+
+def decide_fixed(perf: PerformanceSpec, m: Measurement) -> Decision:
+    """Score against the spec's fixed target (GPU parts)."""
+    rule = core_target(perf, 1)
+    return Decision(
+        "scored", rule.credit(m.speedup), f"{_range(m)}, target {rule.target:.2f}×", target=rule.target, floor=rule.floor
+    )
+
+
+def clear_enough(perf: PerformanceSpec, cores: int, m: Measurement) -> bool:
+    """Stop rule: more rounds would not change the outcome."""
+    d = decide_cpu(perf, cores, m) if perf.target is None else decide_fixed(perf, m)
+    if d.verdict == "rejected":
+        return True
+    if d.verdict == "deferred":
+        return d.capacity is not None and d.capacity < 1.0 + 0.8 * MIN_CAPACITY_SHARE * (min(cores, perf.max_cores) - 1)
+    low, high = m.interval
+    assert d.target is not None and d.floor is not None
+    return low >= d.target or high <= d.floor or (high - low) < CLEAR_WIDTH * m.speedup

@@ -1,0 +1,151 @@
+"""What assignment tests import: the `grade` marker, deferral, partial credit and array checks.
+
+A graded test reads like a normal pytest test::
+
+    @grade("fourier", "cpu", points=1)
+    def test_small(impl, reference):
+        x = ...
+        assert_array_close(impl.fourier_cpu(x, 8), reference.fourier_serial(x, 8))
+
+Messages from these checks are what students read, so they say what is wrong and where, in one
+line, without dumping whole arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+HIDDEN_SEED = secrets.randbits(32)  # drawn afresh in every grading worker, never printed
+
+
+def hidden_rng(salt: int) -> np.random.Generator:
+    """Inputs for hidden tests: from a seed students cannot know, new in every grading run; each
+    test passes its own ``salt`` so its inputs do not depend on which other tests ran."""
+    return np.random.default_rng([HIDDEN_SEED, salt])
+
+
+def grade(task: str, part: str = "python", kind: str = "correctness", points: float = 1.0):
+    """Tie a test to a rubric line of the spec: task, part (python|cpu|gpu), kind, and its points."""
+    return pytest.mark.grade(task=task, part=part, kind=kind, points=points)
+
+
+class Deferred(pytest.skip.Exception):
+    """Raised when this machine cannot judge the test (no GPU, one core). Never counted as passed."""
+
+
+def defer(reason: str) -> None:
+    raise Deferred(reason, _use_item_location=True)
+
+
+@dataclass
+class Grading:
+    """Per-test handle a test uses to award partial credit and attach metrics to its record."""
+
+    fraction: float | None = None
+    message: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def award(self, fraction: float, message: str = "", **metrics: Any) -> None:
+        if not 0.0 <= fraction <= 1.0 or fraction != fraction:
+            raise ValueError(f"fraction must be within [0, 1], got {fraction}")
+        self.fraction = float(fraction)
+        self.message = message
+        self.metrics.update(metrics)
+
+    def metric(self, **metrics: Any) -> None:
+        self.metrics.update(metrics)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    return repr(value)
+
+
+# Exact types a number may have. An object whose __eq__ always answers True (or a float subclass
+# doing the same) would pass `result == pytest.approx(x)`; it cannot pass a check on the exact type.
+REAL_TYPES = (float, int, np.float64, np.float32, np.int64, np.int32)
+INT_TYPES = (int, np.int64, np.int32)
+
+
+def assert_real_close(
+    actual: Any, expected: float, *, rel: float = 1e-9, abs: float = 0.0, what: str = "result", reveal: bool = True
+) -> None:
+    """A real number (exact built-in or NumPy type, not a subclass) close to ``expected``."""
+    if type(actual) not in REAL_TYPES:
+        raise AssertionError(f"{what} should be a number (float or int), got {type(actual).__name__}")
+    value = float(actual)
+    if not math.isclose(value, expected, rel_tol=rel, abs_tol=abs):
+        raise AssertionError(f"{what} = {value:.10g}" + (f", expected {expected:.10g}" if reveal else " is wrong"))
+
+
+def assert_int_equal(actual: Any, expected: int, *, what: str = "result", reveal: bool = True) -> None:
+    """An integer (exact type) equal to ``expected``."""
+    if type(actual) not in INT_TYPES:
+        raise AssertionError(f"{what} should be an int, got {type(actual).__name__}")
+    if int(actual) != expected:
+        raise AssertionError(f"{what} = {int(actual)}" + (f", expected {expected}" if reveal else " is wrong"))
+
+
+def assert_array_close(
+    actual: Any,
+    expected: np.ndarray,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    what: str = "result",
+    reveal: bool = True,
+) -> None:
+    """Check type, shape, dtype, NaNs and values against an expected array, with a one-line verdict.
+
+    Tolerances default to what the dtype can promise after a reordered float64 or float32 sum.
+    With ``reveal=False`` (hidden tests) the message names positions but not expected values.
+    """
+    expected = np.asarray(expected)
+    if hasattr(actual, "get") and not isinstance(actual, np.ndarray):  # CuPy array -> host
+        actual = actual.get()
+    if type(actual) is not np.ndarray:  # exactly: a subclass could redefine comparisons
+        raise AssertionError(f"{what} should be a numpy.ndarray, got {type(actual).__name__}")
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{what} has shape {actual.shape}, expected {expected.shape}")
+    if actual.dtype != expected.dtype:
+        raise AssertionError(f"{what} has dtype {actual.dtype}, expected {expected.dtype}")
+    if np.issubdtype(expected.dtype, np.floating):
+        eps = np.finfo(expected.dtype).eps
+        rtol = 1e3 * eps if rtol is None else rtol
+        atol = 1e3 * eps if atol is None else atol
+        nan_actual, nan_expected = np.isnan(actual), np.isnan(expected)
+        bad_nan = nan_actual != nan_expected
+        if bad_nan.any():
+            i = _first(bad_nan)
+            hint = (
+                " (NaN where a number belongs usually marks an element nothing wrote: under the GPU "
+                "simulator new device and shared memory start as NaN, so a thread that never wrote its "
+                "element, or a read of shared memory before cuda.syncthreads(), shows up this way)"
+                if nan_actual.any() and not nan_expected[bad_nan].any()
+                else ""
+            )
+            raise AssertionError(
+                f"{what} has {int(bad_nan.sum())} unexpected NaN mismatch(es); first at index {i}"
+                + (f": got {_fmt(actual[i])}" if reveal else "")
+                + hint
+            )
+        with np.errstate(invalid="ignore", over="ignore"):
+            wrong = ~np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
+    else:
+        wrong = actual != expected
+    if wrong.any():
+        i = _first(wrong)
+        detail = f": got {_fmt(actual[i])}, expected {_fmt(expected[i])}" if reveal else ""
+        raise AssertionError(f"{int(wrong.sum())} of {wrong.size} elements of {what} wrong; first at index {i}{detail}")
+
+
+def _first(mask: np.ndarray) -> int | tuple[int, ...]:
+    idx = np.argwhere(mask)[0]
+    return int(idx[0]) if idx.size == 1 else tuple(int(v) for v in idx)
