@@ -95,10 +95,13 @@ def compare_serial(stub: Path, solution: Path, serials: list[str]) -> list[str]:
     problems = []
     stub_fns, sol_fns = _functions(stub), _functions(solution)
     for name in serials:
-        if name in stub_fns and name in sol_fns:
-            a, b = (_code_only(f) for f in (stub_fns[name], sol_fns[name]))
-            if a != b:
-                problems.append(f"{name} differs between stub and solution (timings use the stub's copy)")
+        missing = [label for label, fns in (("stub", stub_fns), ("solution", sol_fns)) if name not in fns]
+        if missing:  # a misspelt `serial =` would otherwise compare nothing and read ok
+            problems.append(f"{name}() is not defined in the {' or the '.join(missing)}: nothing to compare")
+            continue
+        a, b = (_code_only(f) for f in (stub_fns[name], sol_fns[name]))
+        if a != b:
+            problems.append(f"{name} differs between stub and solution (timings use the stub's copy)")
     return problems
 
 

@@ -48,6 +48,12 @@ def test_serial_reference_drift_is_caught(a1, tmp_path):
     assert compare_serial(a1.stub_module, a1.solution_dir / "speedup.py", ["fourier_serial"]) == []
 
 
+def test_a_misspelt_serial_name_is_not_read_as_identical(a1):
+    assert compare_serial(a1.stub_module, a1.solution_dir / "speedup.py", ["fourier_seral"]) == [
+        "fourier_seral() is not defined in the stub or the solution: nothing to compare"
+    ]
+
+
 def test_serial_code_dressed_as_parallel_earns_no_speedup_points(a1, make_submission):
     sub = make_submission("\nfourier_cpu = fourier_serial\n")
     report = grade_submission(a1, sub, hidden=False, gpu="cudasim", select=["fourier.cpu"])
