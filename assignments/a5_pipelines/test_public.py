@@ -189,7 +189,8 @@ def numbers(count, length, seed=0):
 @grade(task="counter", part="cpu", points=1)
 def test_counter_locked_matches_serial(impl, reference):
     chunks = list(numbers(40, 50))
-    assert_int_equal(impl.counter_locked(chunks, 4), reference.counter_serial(chunks), what="counter_locked (4 workers)")
+    want = reference.counter_serial(chunks)
+    assert_int_equal(impl.counter_locked(chunks, 4), want, what="counter_locked (4 workers)", total=True)
 
 
 @grade(task="counter", part="cpu", kind="performance", points=2)
@@ -216,7 +217,7 @@ def test_counter_cpu_speedup(impl, reference, solution, spec, cores, grading):
 def test_counter_gpu_matches_serial(impl, reference, gpu):
     values = numbers(1, 300, seed=3)[0]
     got = impl.counter_gpu(gpu.to_device(values))
-    assert_int_equal(got, reference.counter_serial([values]), what="counter_gpu (300 values)")
+    assert_int_equal(got, reference.counter_serial([values]), what="counter_gpu (300 values)", total=True)
 
 
 @grade(task="counter", part="gpu", kind="performance", points=1)

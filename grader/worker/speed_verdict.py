@@ -173,8 +173,25 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
         achieved = m.achieved_bandwidth()
         ceiling = m.bandwidth_ceiling
         bw = f"; {achieved / 1e9:.1f} GB/s = {achieved / ceiling:.0%} of the {ceiling / 1e9:.1f} GB/s ceiling"  # type: ignore[operator]
-    message = f"{_range(m)}, target {target:.2f}× (machine delivers {capacity:.2f}× on {c} cores){bw}{_why_low(m, fixed.floor)}"
+    why = _why_low(m, fixed.floor)
+    message = f"{_range(m)}, target {target:.2f}× (machine delivers {capacity:.2f}× on {c} cores){bw}{why}"
+    if credit < 1.0 and not why:
+        message += _what_to_try(m.speedup)
     return Decision("scored", credit, message, target=target, floor=fixed.floor, capacity=capacity)
+
+
+def _what_to_try(speedup: float) -> str:
+    """The usual reasons a CPU speedup falls short, for a line that did not earn all its points."""
+    if speedup < 1.1:
+        return (
+            "; what to try: no parallel speedup at all usually means the work is not split: is the outer loop "
+            "a prange in an @njit(parallel=True) function (or are the threads/processes really running at once), "
+            "and does each iteration do a real share of the work?"
+        )
+    return (
+        "; what to try: give each thread fewer, larger pieces of work (less scheduling and start-up cost), "
+        "split it evenly (no thread left with the slow part), and keep shared writes out of the loop"
+    )
 
 
 def decide_fixed(perf: PerformanceSpec, m: Measurement) -> Decision:

@@ -74,23 +74,75 @@ REAL_TYPES = (float, int, np.float64, np.float32, np.int64, np.int32)
 INT_TYPES = (int, np.int64, np.int32)
 
 
+def lost_or_doubled(got: float, want: float) -> str:
+    """The likely cause when a total of positive parts (counts, positive terms) comes out wrong."""
+    if got < want:
+        return (
+            " — less than the true total: updates were lost. Threads that add to the same counter or sum at "
+            "once overwrite each other's additions (each reads, adds and writes back); give each thread its own "
+            "partial result and combine them at the end (privatization), or use an atomic add "
+            "(cuda.atomic.add on a GPU)"
+        )
+    if got > want:
+        return (
+            " — more than the true total: something was counted twice (overlapping chunks, a thread doing "
+            "another's share too, or a result not reset between calls)"
+        )
+    return ""
+
+
 def assert_real_close(
-    actual: Any, expected: float, *, rel: float = 1e-9, abs: float = 0.0, what: str = "result", reveal: bool = True
+    actual: Any,
+    expected: float,
+    *,
+    rel: float = 1e-9,
+    abs: float = 0.0,
+    what: str = "result",
+    reveal: bool = True,
+    total: bool = False,
 ) -> None:
-    """A real number (exact built-in or NumPy type, not a subclass) close to ``expected``."""
+    """A real number (exact built-in or NumPy type, not a subclass) close to ``expected``.
+
+    ``total=True``: the result adds up positive parts, so a shortfall means lost updates (said so)."""
     if type(actual) not in REAL_TYPES:
         raise AssertionError(f"{what} should be a number (float or int), got {type(actual).__name__}")
     value = float(actual)
     if not math.isclose(value, expected, rel_tol=rel, abs_tol=abs):
-        raise AssertionError(f"{what} = {value:.10g}" + (f", expected {expected:.10g}" if reveal else " is wrong"))
+        cause = lost_or_doubled(value, expected) if total else ""
+        raise AssertionError(f"{what} = {value:.10g}" + (f", expected {expected:.10g}" if reveal else " is wrong") + cause)
 
 
-def assert_int_equal(actual: Any, expected: int, *, what: str = "result", reveal: bool = True) -> None:
-    """An integer (exact type) equal to ``expected``."""
+def assert_int_equal(actual: Any, expected: int, *, what: str = "result", reveal: bool = True, total: bool = False) -> None:
+    """An integer (exact type) equal to ``expected``; ``total=True`` as for `assert_real_close`."""
     if type(actual) not in INT_TYPES:
         raise AssertionError(f"{what} should be an int, got {type(actual).__name__}")
     if int(actual) != expected:
-        raise AssertionError(f"{what} = {int(actual)}" + (f", expected {expected}" if reveal else " is wrong"))
+        cause = lost_or_doubled(int(actual), expected) if total else ""
+        raise AssertionError(f"{what} = {int(actual)}" + (f", expected {expected}" if reveal else " is wrong") + cause)
+
+
+def assert_counts(actual: Any, expected: np.ndarray, *, what: str = "counts", reveal: bool = True) -> None:
+    """A histogram (or any array of counts): exact type, dtype and shape, then every count, with the
+    likely cause when they differ: counts lost (a race), counted twice, or put under the wrong index."""
+    expected = np.asarray(expected)
+    if type(actual) is not np.ndarray:
+        raise AssertionError(f"{what} should be a numpy.ndarray, got {type(actual).__name__}")
+    if actual.dtype != expected.dtype:
+        raise AssertionError(f"{what} should be {expected.dtype} counts, got {actual.dtype}")
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{what} should hold {expected.size} counts, got shape {actual.shape}")
+    wrong = actual != expected
+    if not wrong.any():
+        return
+    i = _first(wrong)
+    got_total, want_total = int(actual.sum()), int(expected.sum())
+    first = f"; first at index {i}" + (f": got {int(actual[i])}, expected {int(expected[i])}" if reveal else "")
+    cause = lost_or_doubled(got_total, want_total) or (
+        " — every value was counted once, but some under the wrong index: check how the index is computed"
+    )
+    raise AssertionError(
+        f"{what}: {int(wrong.sum())} of {wrong.size} counts wrong{first} (total {got_total} for {want_total} values){cause}"
+    )
 
 
 def assert_array_close(

@@ -162,15 +162,22 @@ class RaceDetector:
     def _message(self, new: Access, old: Access, name: str, memory: str) -> str:
         kinds = {frozenset((READ, WRITE)): "read/write", frozenset((WRITE,)): "write/write"}
         what = kinds.get(frozenset((new.kind, old.kind)), f"{old.kind}/{new.kind}")
-        order = (
-            "in different blocks (nothing orders blocks within one launch)"
-            if new.block != old.block
-            else ("in the same block with no barrier between them")
-        )
+        if new.block != old.block:
+            order = "in different blocks (nothing orders blocks within one launch)"
+            fix = (
+                "blocks cannot wait for each other, so combine their results with cuda.atomic.* "
+                "(e.g. cuda.atomic.add), or write one slot per block and combine them in a second step"
+            )
+        else:
+            order = "in the same block with no barrier between them"
+            fix = (
+                "if one thread must see what another wrote, put cuda.syncthreads() between the write and the "
+                "read; if both add to one element, use cuda.atomic.add (a plain += loses updates)"
+            )
         return (
             f"data race ({what}) on {name}{_fmt_index(new.index)} ({memory}) in kernel {self.kernel_name}: "
             f"{_who(old)} {_verb(old)} at line {old.line}, {_who(new)} {_verb(new)} at line {new.line}, "
-            f"{order}; use cuda.atomic.* or a barrier"
+            f"{order}; {fix}"
         )
 
 

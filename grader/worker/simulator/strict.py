@@ -68,10 +68,18 @@ class NotSimulated(AttributeError):
 def _check_index(idx: Any, shape: tuple[int, ...], what: str = "a device array") -> None:
     items = idx if isinstance(idx, tuple) else (idx,)
     for axis, item in enumerate(items):
-        if isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)) and item < 0:
+        if not isinstance(item, (int, np.integer)) or isinstance(item, (bool, np.bool_)) or axis >= len(shape):
+            continue
+        if item < 0:
             raise IndexError(
                 f"negative index {int(item)} on axis {axis} of {what} of shape {shape}: "
                 "on a GPU it would silently wrap around to the other end of the array (guard the thread index)"
+            )
+        if item >= shape[axis]:
+            raise IndexError(
+                f"index {int(item)} is past the end of axis {axis} of {what} of shape {shape}: the launch has more "
+                "threads than elements, so a thread whose index is out of range must do nothing (guard it, e.g. "
+                "`if i < out.shape[0]:`); on a GPU it would read garbage or write over other memory"
             )
 
 
