@@ -286,6 +286,37 @@ def grade(
     )  # fmt: skip
 
 
+@app.command("new", hidden=STUDENT_CHECKOUT)
+def new(
+    assignment: Annotated[str, typer.Argument(help="the new assignment's id, e.g. a6_scan (its folder name)")],
+    module: Annotated[
+        Optional[str], typer.Option("--module", help="the student module's name (default: the id after its prefix)")
+    ] = None,
+    title: Annotated[Optional[str], typer.Option("--title", help="the assignment's title")] = None,
+    course: CourseOpt = None,
+) -> None:
+    """Start a new assignment from a complete, working example that `grader validate` accepts at once.
+
+    Writes the spec, stub, handout and public tests (assignments/ID/), the solution, hidden tests,
+    two known-wrong and one correct-but-different submission, then you replace its one task with
+    yours (docs/authoring.md walks through every file). Nothing existing is overwritten.
+
+    \b
+    Example: grader new a6_scan --title "Prefix sums and stream compaction"
+             grader validate a6_scan
+    """
+    from .staff.new_assignment import ScaffoldError, new_assignment
+
+    c = _course(course)
+    try:
+        written = new_assignment(c.root, assignment, module, title)
+    except ScaffoldError as exc:
+        raise fail(str(exc)) from None
+    for path in written:
+        console.print(f"  wrote {path.relative_to(c.root)}")
+    console.print(f"next: grader validate {assignment}   (then make the task your own: docs/authoring.md)")
+
+
 @app.command("validate", hidden=STUDENT_CHECKOUT)
 def validate(
     assignments: Annotated[Optional[list[str]], typer.Argument(help="assignments to check (default: all)")] = None,

@@ -38,7 +38,7 @@ else:  # pragma: no cover
 
 WORKFLOW = Path(".github/workflows/classroom.yml")
 TEMPLATES = Path("ci/student")
-SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".*")
+SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".*", "scaffold")  # scaffold: staff-only templates
 
 
 class ReleaseError(Exception):
@@ -124,8 +124,15 @@ def _pep440(version: str) -> str:
 
 def _dependencies(root: Path) -> dict[str, str]:
     """The course's runtime dependencies and its `gpu` extra, as TOML lines for the student's pyproject."""
-    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
-    deps = ",\n".join(f"    {json.dumps(d)}" for d in project["dependencies"])
+    try:
+        project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+        dependencies = list(project["dependencies"])
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
+        raise ReleaseError(
+            f"{root / 'pyproject.toml'} with [project] dependencies is needed: the student repository's "
+            f"pyproject.toml takes the course's dependencies from it ({type(exc).__name__}: {exc})"
+        ) from None
+    deps = ",\n".join(f"    {json.dumps(d)}" for d in dependencies)
     gpu = project.get("optional-dependencies", {}).get("gpu", [])
     return {"parlab_dependencies": deps, "parlab_extras": f"gpu = {json.dumps(gpu)}"}
 

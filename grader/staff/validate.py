@@ -17,7 +17,7 @@ from ..core.course import Assignment
 from ..core.results import GradeReport, Status
 from ..core.spec import AssignmentSpec
 from ..run.grade import GradingError, grade_submission
-from .release import release_leaks
+from .release import ReleaseError, release_leaks
 
 
 @dataclass(frozen=True)
@@ -132,12 +132,12 @@ def validate_assignment(
     shared = course_code(stub, solution, spec)
     drift = compare_serial(stub, solution, shared)
     v.add("course code identical", not drift, "; ".join(drift) or ", ".join(shared))
-    leaks = release_leaks(assignment)
-    v.add(
-        "release leaks nothing",
-        not leaks,
-        "; ".join(f"{where}: {line[:60]}" for where, line in leaks[:3]) or "no solution or hidden-test line in the student files",
-    )
+    try:
+        leaks = release_leaks(assignment)
+        found = "; ".join(f"{where}: {line[:60]}" for where, line in leaks[:3])
+        v.add("release leaks nothing", not leaks, found or "no solution or hidden-test line in the student files")
+    except ReleaseError as exc:
+        v.add("release leaks nothing", False, f"the release could not be built: {exc}")
     v.add("hidden tests present", bool(assignment.hidden_tests), str(assignment.hidden_dir))
     if not assignment.hidden_tests:
         return v
@@ -158,7 +158,7 @@ def validate_assignment(
         "solution earns every gradable point",
         not lost,
         "; ".join(f"{t.name}: {t.status.value} {t.score:g}/{t.max_score:g} {t.message}" for t in lost)
-        or f"{sol.score:g}/{sol.gradable_max:g} (+{sol.deferred_points:g} deferred on this machine)",
+        or f"{sol.score:g}/{sol.gradable_max:g} (+{sol.deferred_points:g} pending on this machine)",
     )
     earned = [t for t in stub_report.tests if t.score > 0]
     v.add(
