@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
@@ -45,6 +46,18 @@ HIDDEN_MESSAGES = {
 
 TAMPERED = "tampered"
 WITHHELD = "withheld"
+
+
+RAISED = re.compile(r"^raised ([A-Za-z_][A-Za-z0-9_]*)\b")
+
+
+def _hidden_message(t: TestRecord) -> str:
+    """A hidden test's failure as a student reads it: generic, plus the exception's type when the
+    student's code raised one (its name says nothing about the hidden input)."""
+    raised = RAISED.match(t.message) if t.status is Status.failed else None
+    if raised:
+        return f"your code raised {raised.group(1)} on a hidden test input (the public tests show what it means)"
+    return HIDDEN_MESSAGES.get(t.status.value, "")
 
 
 class Status(str, Enum):
@@ -233,9 +246,7 @@ class GradeReport:
                 replace(
                     t,
                     name=f"hidden {t.task}.{t.part} {t.kind} #{counters[key]}",
-                    message=t.message
-                    if keep and t.kind == "performance" or t.status is Status.deferred
-                    else HIDDEN_MESSAGES.get(t.status.value, ""),
+                    message=t.message if keep and t.kind == "performance" or t.status is Status.deferred else _hidden_message(t),
                     metrics=dict(t.metrics) if keep and t.kind == "performance" else {},
                     nodeid="",
                     flags=(),

@@ -182,6 +182,13 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
 
 def _what_to_try(speedup: float) -> str:
     """The usual reasons a CPU speedup falls short, for a line that did not earn all its points."""
+    if speedup < 0.9:
+        return (
+            "; what to try: slower than the serial code means the parallel version does more work or uses "
+            "memory badly: a parallel loop over the inner index (each thread striding through memory), "
+            "threads writing to the same cache lines, or per-call start-up (processes, pools, copies) that "
+            "costs more than the work"
+        )
     if speedup < 1.1:
         return (
             "; what to try: no parallel speedup at all usually means the work is not split: is the outer loop "

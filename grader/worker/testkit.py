@@ -137,9 +137,15 @@ def assert_counts(actual: Any, expected: np.ndarray, *, what: str = "counts", re
     i = _first(wrong)
     got_total, want_total = int(actual.sum()), int(expected.sum())
     first = f"; first at index {i}" + (f": got {int(actual[i])}, expected {int(expected[i])}" if reveal else "")
-    cause = lost_or_doubled(got_total, want_total) or (
-        " — every value was counted once, but some under the wrong index: check how the index is computed"
-    )
+    if (actual < 0).any():  # a sum over garbage says nothing about lost updates
+        cause = (
+            " — some counts are negative: counters that were never set to zero (np.zeros, not np.empty; under "
+            "the GPU simulator new memory starts as the most negative number)"
+        )
+    else:
+        cause = lost_or_doubled(got_total, want_total) or (
+            " — every value was counted once, but some under the wrong index: check how the index is computed"
+        )
     raise AssertionError(
         f"{what}: {int(wrong.sum())} of {wrong.size} counts wrong{first} (total {got_total} for {want_total} values){cause}"
     )
@@ -177,9 +183,10 @@ def assert_array_close(
         if bad_nan.any():
             i = _first(bad_nan)
             hint = (
-                " (NaN where a number belongs usually marks an element nothing wrote: under the GPU "
-                "simulator new device and shared memory start as NaN, so a thread that never wrote its "
-                "element, or a read of shared memory before cuda.syncthreads(), shows up this way)"
+                " (NaN where a number belongs usually marks an element nothing wrote: a loop iteration or "
+                "thread that never wrote its element, since outputs the checks prepare and, under the GPU "
+                "simulator, new device and shared memory start as NaN; on a GPU also a read of shared memory "
+                "before cuda.syncthreads())"
                 if nan_actual.any() and not nan_expected[bad_nan].any()
                 else ""
             )

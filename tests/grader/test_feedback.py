@@ -76,3 +76,31 @@ def test_a_speed_line_short_of_its_target_says_what_to_try():
     assert 0 < some.credit < 1 and "larger pieces of work" in some.message
     full = decide_cpu(PERF, 2, measurement([1.9, 1.95, 1.85, 1.92], capacity=1.95))
     assert full.credit == 1 and "what to try" not in full.message
+
+
+def test_counters_never_zeroed_are_named_before_any_race():
+    with pytest.raises(AssertionError) as garbage:
+        assert_counts(np.array([-(2**63), 500], dtype=np.int64), np.array([500, 500], dtype=np.int64))
+    assert "never set to zero" in str(garbage.value) and "lost" not in str(garbage.value)
+
+
+def test_a_slowdown_is_told_apart_from_no_speedup():
+    slower = decide_cpu(PERF, 2, measurement([0.3, 0.32, 0.31, 0.29], capacity=1.95))
+    assert "slower than the serial code" in slower.message and "inner index" in slower.message
+
+
+def test_a_hidden_test_that_raised_tells_the_student_the_exception_type_only():
+    from grader.core.results import GradeReport, Machine, TestRecord
+
+    raised = TestRecord(
+        name="test_secret_input", task="t", part="gpu", kind="correctness", status=Status.failed, score=0, max_score=1,
+        message="raised RaceError: data race (read/write) on bins[5] at line 12 with n=123457", visibility="hidden",
+    )  # fmt: skip
+    wrong = TestRecord(
+        name="test_other", task="t", part="gpu", kind="correctness", status=Status.failed, score=0, max_score=1,
+        message="histogram_gpu (n=123457): 3 of 64 counts wrong", visibility="hidden",
+    )  # fmt: skip
+    shown = GradeReport("a", "A", "s", Machine(2, "cudasim"), (raised, wrong), visibility="all").for_students()
+    assert shown.tests[0].message.startswith("your code raised RaceError on a hidden test input")
+    assert "123457" not in shown.tests[0].message and "bins" not in shown.tests[0].message
+    assert shown.tests[1].message == "wrong result on a hidden test input"
