@@ -122,6 +122,15 @@ def describe_machine(backend: Backend, gpu_name: str = "") -> Machine:
     return Machine(cores=usable_cores(), gpu=backend, hostname=socket.gethostname(), gpu_name=gpu_name)
 
 
+TIMING_ENV = "PARLAB_TIMING"  # "quick": fewer timed rounds, for the grader's own tests only
+
+
+def quick_timing() -> bool:
+    """Speed lines timed with a few rounds: enough for a test about a decision (a serial submission
+    loses its points, a parallel one keeps them), never for grades, which name it when it was on."""
+    return os.environ.get(TIMING_ENV, "").strip().lower() == "quick"
+
+
 def worker_environment(backend: Backend, cores: int) -> dict[str, str]:
     """Environment variables that make the worker see exactly this machine."""
     env = {
@@ -133,6 +142,8 @@ def worker_environment(backend: Backend, cores: int) -> dict[str, str]:
         # baseline by ~15 % and cut a true 1.9x speedup to 1.55x in a third of the gradings.
         "GOMP_SPINCOUNT": "10000",
     }
+    if quick_timing():
+        env[TIMING_ENV] = "quick"
     if backend == "cudasim":
         env["NUMBA_ENABLE_CUDASIM"] = "1"
     else:

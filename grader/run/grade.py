@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..core.course import GRADER_PACKAGE, Assignment
-from ..core.devices import choose_backend, describe_machine, worker_environment
+from ..core.devices import TIMING_ENV, choose_backend, describe_machine, quick_timing, worker_environment
 from ..core.results import TAMPERED, WITHHELD, GradeReport, TestRecord
 from ..core.spec import unknown_selectors
 from .fingerprints import course_fingerprint, fingerprint_changes, protected_changes
@@ -189,4 +189,6 @@ def _ta_flags(assignment: Assignment, submission: Path, public: list[Path], reco
     if submission.is_dir():
         flags += protected_changes([*public, assignment.folder / "assignment.toml"], submission, assignment.spec.version)
         flags += module_findings(submission / assignment.spec.module_file, assignment.stub_module)
+    if quick_timing() and any(t.kind == "performance" for t in records):
+        flags.append(f"speed lines timed with few rounds ({TIMING_ENV}=quick, for the grader's own tests): not a grade")
     return flags + [f"{t.name}: {t.message}" for t in records if TAMPERED in t.flags]

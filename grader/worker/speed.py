@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from ..core.devices import quick_timing
 from ..core.spec import PerformanceSpec
 from . import speed_verdict
 from .gpu import GpuContext
@@ -25,6 +26,17 @@ def _record(grading: Grading, decision: speed_verdict.Decision, m: Measurement, 
 
 def _check(got: Any, want: Any) -> None:
     assert_array_close(got, want, what="timed result")
+
+
+QUICK_ROUNDS = {"min_rounds": 6, "max_rounds": 12, "budget_s": 3.0}
+# Read once, at import, before any student code runs (the plugin imports this module first), so a
+# submission that sets the variable itself changes nothing; the tamper guard watches the global.
+QUICK = quick_timing()
+
+
+def _rounds() -> dict[str, Any]:
+    """The grader's own tests time with fewer rounds (`devices.quick_timing`); grading uses timing's defaults."""
+    return dict(QUICK_ROUNDS) if QUICK else {}
 
 
 def grade_cpu_speedup(
@@ -63,6 +75,7 @@ def grade_cpu_speedup(
             task_bytes=task_bytes,
             one_core=pinned_to_one_core,
             decide=lambda m: speed_verdict.clear_enough(perf, cores, m),
+            **_rounds(),
         )
     except PinUnavailable as exc:
         defer(f"code cannot be confined to one core here ({exc}), so the parallel part of a speedup cannot be measured")
@@ -101,6 +114,7 @@ def grade_gpu_speedup(
         # Every round a fresh host input (a few elements redrawn) and, untimed, its own device copy:
         # an output cached on the device array's address or contents misses or is caught as wrong.
         prepare=lambda x: (x, x if copies_included else gpu.to_device(x)),
+        **_rounds(),
     )
     from ..core.devices import usable_cores
 

@@ -20,6 +20,8 @@ from grader.run import isolation
 from grader.run.grade import GradingError, grade_submission
 from grader.run.leaks import secret_lines
 
+from ..conftest import judged
+
 ATTACKS = Path(__file__).resolve().parent.parent / "attacks" / "a1_speedup"
 CHEAP = ["amdahl", "fourier.cpu.correctness"]
 PERF = ["fourier.cpu.performance"]
@@ -168,9 +170,9 @@ def test_reading_hidden_tests_reveals_nothing_to_the_student(a1, make_submission
 def test_cached_outputs_earn_no_speed(a1, make_submission, tmp_path):
     report = grade(a1, make_submission(attack("cache_outputs")), PERF, tmp_path=tmp_path)
     (perf,) = report.tests
-    assert perf.status in (Status.failed, Status.deferred) and perf.score == 0
-    if perf.status is Status.failed:
-        assert "wrong answer on a timed run" in perf.message
+    judged(perf)
+    assert perf.status is Status.failed and perf.score == 0
+    assert "wrong answer on a timed run" in perf.message
 
 
 def test_background_thread_is_rejected(a1, make_submission, tmp_path):
