@@ -137,9 +137,8 @@ def worker_environment(backend: Backend, cores: int) -> dict[str, str]:
         BACKEND_ENV: backend,
         CORES_ENV: str(cores),
         "NUMBA_NUM_THREADS": str(max(cores, RACE_THREADS)),
-        # OpenMP worker threads otherwise spin for a while after each parallel region, burning the
-        # other cores while the serial baseline is timed next: measured here, that slowed the
-        # baseline by ~15 % and cut a true 1.9x speedup to 1.55x in a third of the gradings.
+        # OpenMP worker threads otherwise spin after each parallel region, slowing the serial
+        # baseline timed next (measured: benchmarks/README.md, "Constants").
         "GOMP_SPINCOUNT": "10000",
     }
     if quick_timing():

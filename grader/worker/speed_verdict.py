@@ -32,9 +32,7 @@ from typing import Literal
 from ..core.spec import PerformanceSpec
 from .timing import Measurement
 
-MIN_CAPACITY_SHARE = 0.4  # 1.4x on 2 cores, 2.2x on 4: below that, defer
-# (an idle 2-core VM measured 1.44-1.95x; with one core taken by a neighbour 0.9-1.1x. At 1.4x the
-# target, 1 + 0.6*0.4 = 1.24x, still sits clear above the 1.15x floor a serial program stays under.)
+MIN_CAPACITY_SHARE = 0.4  # 1.4x on 2 cores, 2.2x on 4: below that, defer (why: benchmarks/README.md, "Constants")
 REFERENCE_SLACK = 1.2
 BACKGROUND_CPU_LIMIT = 0.3  # CPU of other threads per wall second, during baseline calls or between rounds
 CLEAR_WIDTH = 0.04  # an interval narrower than 4 % of the speedup settles a partial score

@@ -71,6 +71,12 @@ BOOTSTRAP_RESAMPLES = 400
 INTERVAL = (0.10, 0.90)  # an 80 % bootstrap interval
 
 
+def _median_of_all(values: list[float | None]) -> float | None:
+    """The median, or None when any round lacks the value (that timing was not taken)."""
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present and len(present) == len(values) else None
+
+
 @dataclass(frozen=True)
 class Round:
     baseline: float
@@ -146,8 +152,7 @@ class Measurement:
     @property
     def self_speedup(self) -> float | None:
         """Median C1/C: how much faster than itself on one core; None without single-core timings."""
-        values = [r.self_speedup for r in self.rounds]
-        return None if any(v is None for v in values) else statistics.median(values)  # type: ignore[type-var]
+        return _median_of_all([r.self_speedup for r in self.rounds])
 
     @property
     def pinned_cores(self) -> float | None:
@@ -169,8 +174,7 @@ class Measurement:
     @property
     def capacity(self) -> float | None:
         """Median speedup of the perfectly parallel probe: the parallelism the machine delivers now."""
-        values = [r.capacity for r in self.rounds]
-        return None if any(v is None for v in values) else statistics.median(values)  # type: ignore[type-var]
+        return _median_of_all([r.capacity for r in self.rounds])
 
     @property
     def efficiency(self) -> float | None:
@@ -560,7 +564,7 @@ def measure(
     # Threads that exist before the candidate ever runs are the grader's (numba's pool after the
     # probe, a timer). For a candidate without prange, CPU they use while it runs means they spin
     # and compete with it; a prange candidate does half its own work on that pool, so there it is
-    # no diagnostic (the a3 reference measured 0.14 of a core there at load 10).
+    # no diagnostic (benchmarks/README.md, "Constants").
     staff_threads = [t for t in _tasks("self") if t != _native_id()]
     candidate(fixed[0])
     if one_core is not None:
