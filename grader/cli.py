@@ -96,6 +96,13 @@ ClassroomOpt = Annotated[
         help="append the GitHub Classroom reporter output (result=<base64 JSON>) to FILE, e.g. \"$GITHUB_OUTPUT\"",
     ),
 ]  # fmt: skip
+JunitOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--junit", metavar="FILE",
+        help="also write JUnit XML (the student view) for CI dashboards: GitLab, Jenkins, Azure; pending lines are skipped",
+    ),
+]  # fmt: skip
 SummaryOpt = Annotated[
     Optional[Path],
     typer.Option("--summary", metavar="FILE", help='append a Markdown summary to FILE, e.g. "$GITHUB_STEP_SUMMARY"'),
@@ -143,6 +150,7 @@ def _grade_and_show(
     classroom: Path | None = None,
     summary: Path | None = None,
     gradescope: Path | None = None,
+    junit: Path | None = None,
 ) -> GradeReport:
     what = "public and hidden tests" if hidden else "public tests"
     try:
@@ -180,6 +188,11 @@ def _grade_and_show(
         with open(summary, "a", encoding="utf-8") as f:
             f.write(markdown_summary(report))
         outputs.append(f"{summary} (summary)")
+    if junit is not None:
+        from .formats.junit import write_junit
+
+        write_junit(full, junit)
+        outputs.append(f"{junit} (junit)")
     if gradescope is not None:
         from .formats.gradescope import gradescope_results
 
@@ -230,6 +243,7 @@ def test(
     course: CourseOpt = None,
     classroom: ClassroomOpt = None,
     summary: SummaryOpt = None,
+    junit: JunitOpt = None,
 ) -> None:
     """Run the public tests on your code: correctness, and speedup measured on this machine.
 
@@ -241,7 +255,7 @@ def test(
     a = _assignment(_course(course), assignment)
     _grade_and_show(
         a, submission or a.folder, hidden=False, gpu=gpu, select=select, json_path=json_path, verbose=verbose,
-        classroom=classroom, summary=summary,
+        classroom=classroom, summary=summary, junit=junit,
     )  # fmt: skip
 
 
@@ -266,6 +280,7 @@ def grade(
         Optional[Path],
         typer.Option("--gradescope", metavar="FILE", help="also write Gradescope's results.json (student view) to FILE"),
     ] = None,
+    junit: JunitOpt = None,
 ) -> None:
     """Grade a submission with the public and hidden tests (course repository only).
 
@@ -282,7 +297,7 @@ def grade(
     a = _assignment(_course(course), assignment)
     _grade_and_show(
         a, submission, hidden=True, gpu=gpu, select=select, json_path=json_path, verbose=verbose, student_view=student_view,
-        classroom=classroom, summary=summary, gradescope=gradescope,
+        classroom=classroom, summary=summary, gradescope=gradescope, junit=junit,
     )  # fmt: skip
 
 

@@ -6,6 +6,7 @@ A released repository has the course's layout minus `solutions/` and `tests/hidd
     README.md                      how to set up and test (from ci/student/README.md)
     pyproject.toml                 installs the `grader` command and the course's dependencies
     .github/workflows/classroom.yml  public tests + CPU speedup on every push (ci/student/classroom.yml)
+    .gitlab-ci.yml                 the same on GitLab, with a JUnit test report (ci/student/gitlab-ci.yml)
     .parlab/manifest.json          SHA-256 of every protected file, for the TA's grading to compare
     assignments/<id>/              handout, stub module, spec, public tests
     grader/                        the grader package (public code: students may read it)
@@ -37,6 +38,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 WORKFLOW = Path(".github/workflows/classroom.yml")
+GITLAB_CI = Path(".gitlab-ci.yml")  # the same checks for a course that hosts student repositories on GitLab
 TEMPLATES = Path("ci/student")
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".*", "scaffold")  # scaffold: staff-only templates
 
@@ -109,6 +111,7 @@ def _assemble(assignment: Assignment, stage: Path) -> None:
     }
     for template, target in (
         ("classroom.yml", WORKFLOW),
+        ("gitlab-ci.yml", GITLAB_CI),
         ("pyproject.toml.in", Path("pyproject.toml")),
         ("README.md", Path("README.md")),
         ("gitignore", Path(".gitignore")),

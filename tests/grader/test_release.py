@@ -49,7 +49,7 @@ def test_release_is_a_one_commit_repository_with_the_student_files_only(released
     assert git(repo, "status", "--porcelain") == ""
     folder = f"assignments/{a1.folder.name}"
     for expected in (
-        "README.md", "pyproject.toml", ".github/workflows/classroom.yml", ".parlab/manifest.json",
+        "README.md", "pyproject.toml", ".github/workflows/classroom.yml", ".gitlab-ci.yml", ".parlab/manifest.json",
         f"{folder}/README.md", f"{folder}/assignment.toml", f"{folder}/speedup.py", f"{folder}/test_public.py",
         "grader/cli.py", "grader/worker/plugin.py",
     ):  # fmt: skip
@@ -237,6 +237,43 @@ def test_workflow_passes_actionlint_and_wires_the_reporter(released):
     results = 'PARLAB_RESULTS: "${{ steps.parlab.outputs.result || steps.fallback.outputs.result }}"'
     assert results in text and "runners: parlab" in text
     assert "secrets." not in text, "the student's workflow needs no instructor secret"
+
+
+def test_gitlab_ci_passes_gitlabs_schema_and_reports_junit(released):
+    """The same checks for a course hosting student repositories on GitLab, validated against the
+    CI schema GitLab publishes (vendored by check-jsonschema)."""
+    pipeline = released.path / ".gitlab-ci.yml"
+    check = shutil.which("check-jsonschema", path=str(BIN)) or shutil.which("check-jsonschema")
+    assert check, "check-jsonschema is part of the dev extras: pip install -e '.[dev]'"
+    done = subprocess.run([check, "--builtin-schema", "vendor.gitlab-ci", str(pipeline)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = pipeline.read_text()
+    assert "grader test a1" in text and "--junit parlab-junit.xml" in text and "junit: parlab-junit.xml" in text
+    assert "$parlab" not in text and "$CI_PROJECT_DIR" in text  # template filled, GitLab's own variables kept
+    broken = released.path / "broken.yml"
+    broken.write_text(text.replace("when: always", "when: sometimes"))  # valid YAML, not a valid pipeline
+    bad = subprocess.run([check, "--builtin-schema", "vendor.gitlab-ci", str(broken)], capture_output=True, text=True)
+    assert bad.returncode != 0  # the check can fail
+
+
+def test_junit_report_is_the_student_view_with_pending_as_skipped(a1, make_submission, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from grader.formats.junit import junit_xml
+
+    sub = make_submission("def karp_flatt(speedup, workers):\n    return 0.5\n")
+    report = grade_submission(a1, sub, hidden=True, gpu="none", select=["amdahl", "fourier.gpu"])
+    root = ET.fromstring(junit_xml(report))
+    suite = root.find("testsuite")
+    cases = suite.findall("testcase")
+    assert len(cases) == len(report.tests) and int(suite.get("tests")) == len(cases)
+    failed = [c for c in cases if c.find("failure") is not None]
+    pending = [c for c in cases if c.find("skipped") is not None]
+    assert failed and int(suite.get("failures")) == len(failed)
+    assert pending and all(c.find("skipped").get("type") == "pending" for c in pending)
+    assert all(c.find("skipped").get("message").startswith("PENDING") for c in pending)
+    hidden_names = {t.name for t in report.tests if t.visibility == "hidden"}
+    assert hidden_names and not any(name in c.get("name") for c in cases for name in hidden_names)
 
 
 def test_markdown_summary_names_what_to_fix(a1, make_submission):
