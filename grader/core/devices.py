@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Literal
 
 from .results import Machine
@@ -122,6 +123,8 @@ def describe_machine(backend: Backend, gpu_name: str = "") -> Machine:
     return Machine(cores=usable_cores(), gpu=backend, hostname=socket.gethostname(), gpu_name=gpu_name)
 
 
+NUMBA_CACHE_ENV = "PARLAB_NUMBA_CACHE"  # `grader test`'s numba cache folder ("off": none); see worker/numba_cache.py
+NUMBA_CACHE_LOCATOR = "grader.worker.numba_cache.ContentLocator"
 TIMING_ENV = "PARLAB_TIMING"  # "quick": fewer timed rounds, for the grader's own tests only
 
 
@@ -131,8 +134,9 @@ def quick_timing() -> bool:
     return os.environ.get(TIMING_ENV, "").strip().lower() == "quick"
 
 
-def worker_environment(backend: Backend, cores: int) -> dict[str, str]:
-    """Environment variables that make the worker see exactly this machine."""
+def worker_environment(backend: Backend, cores: int, numba_cache: Path | None = None) -> dict[str, str]:
+    """Environment variables that make the worker see exactly this machine (and, for `grader test`,
+    the folder of numba's cache)."""
     env = {
         BACKEND_ENV: backend,
         CORES_ENV: str(cores),
@@ -143,6 +147,9 @@ def worker_environment(backend: Backend, cores: int) -> dict[str, str]:
     }
     if quick_timing():
         env[TIMING_ENV] = "quick"
+    if numba_cache is not None:
+        env[NUMBA_CACHE_ENV] = str(numba_cache)
+        env["NUMBA_CACHE_LOCATOR_CLASSES"] = NUMBA_CACHE_LOCATOR
     if backend == "cudasim":
         env["NUMBA_ENABLE_CUDASIM"] = "1"
     else:

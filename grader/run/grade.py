@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import os
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ..core.course import GRADER_PACKAGE, Assignment
-from ..core.devices import TIMING_ENV, choose_backend, describe_machine, quick_timing, worker_environment
+from ..core.devices import NUMBA_CACHE_ENV, TIMING_ENV, choose_backend, describe_machine, quick_timing, worker_environment
 from ..core.results import TAMPERED, WITHHELD, GradeReport, TestRecord
 from ..core.spec import unknown_selectors
 from .fingerprints import course_fingerprint, fingerprint_changes, protected_changes
@@ -127,6 +128,7 @@ def _run_watched(
     solution = assignment.solution_dir if hidden and assignment.solution_module.is_file() else None
     watched = [assignment.folder, assignment.hidden_dir, assignment.solution_dir, GRADER_PACKAGE]
     before = course_fingerprint(watched)
+    cache = None if hidden else _numba_cache(isolation)
     try:
         run = run_worker(
             assignment.folder,
@@ -134,7 +136,8 @@ def _run_watched(
             public,
             hidden_tests,
             module=assignment.spec.module,
-            env_extra=worker_environment(backend, cores),
+            env_extra=worker_environment(backend, cores, numba_cache=cache),
+            writable=[cache] if cache else [],
             select=select,
             test_timeout=assignment.spec.test_timeout,
             solution=solution,
@@ -152,6 +155,24 @@ def _run_watched(
             usage=False,
         )
     return run
+
+
+def _numba_cache(isolation: Isolation) -> Path | None:
+    """`grader test`'s numba cache (worker/numba_cache.py): $PARLAB_NUMBA_CACHE ("off": none), else
+    ~/.cache/parlab/numba. Never for graded runs: a cache shared between gradings would let one
+    submission plant machine code another grading loads."""
+    value = os.environ.get(NUMBA_CACHE_ENV, "").strip()
+    if value.lower() == "off":
+        return None
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = Path(value) if value else home / "parlab" / "numba"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if isolation.full and isolation.uid is not None:  # the worker runs as an unprivileged user
+            os.chown(folder, isolation.uid, isolation.gid)
+    except OSError:
+        return None  # no cache: every run compiles, as before
+    return folder.resolve()
 
 
 def _submission_errors(assignment: Assignment, submission: Path) -> list[str]:

@@ -32,6 +32,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from ..core.course import GRADER_PACKAGE
 
@@ -72,15 +73,24 @@ class Isolation:
             os.chown(workdir, self.uid, self.gid)
 
     def wrap(
-        self, cmd: list[str], *, workdir: Path, cwd: Path, readable: list[Path], gpu: bool, hide: list[Path] = ()
+        self,
+        cmd: list[str],
+        *,
+        workdir: Path,
+        cwd: Path,
+        readable: list[Path],
+        gpu: bool,
+        hide: Sequence[Path] = (),
+        writable: Sequence[Path] = (),
     ) -> list[str]:
-        """``cmd`` run inside the sandbox's own namespaces, seeing only ``readable`` (read-only) and ``workdir``.
+        """``cmd`` run inside the sandbox's own namespaces, seeing only ``readable`` (read-only),
+        ``workdir`` and ``writable`` (read-write).
 
         ``hide`` (the course's hidden tests and solutions) is covered by an empty folder wherever a
         readable path would show it."""
         if not self.full:
             return cmd
-        args = self._bwrap(workdir=workdir, cwd=cwd, readable=readable, gpu=gpu, hide=list(hide))
+        args = self._bwrap(workdir=workdir, cwd=cwd, readable=readable, gpu=gpu, hide=list(hide), writable=list(writable))
         return [*args, *self._as_user(), *cmd]
 
     def exit_code(self, code: int | None) -> int | None:
@@ -103,7 +113,9 @@ class Isolation:
             "--",
         ]
 
-    def _bwrap(self, *, workdir: Path, cwd: Path, readable: list[Path], gpu: bool, hide: list[Path]) -> list[str]:
+    def _bwrap(
+        self, *, workdir: Path, cwd: Path, readable: list[Path], gpu: bool, hide: list[Path], writable: list[Path]
+    ) -> list[str]:
         args = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if self.uid is None:
             args.append("--unshare-user")  # an ordinary user needs a user namespace to make the others
@@ -144,6 +156,8 @@ class Isolation:
         if gpu:
             for dev in sorted(Path("/dev").glob("nvidia*")):
                 args += ["--dev-bind", str(dev), str(dev)]
+        for path in _outermost(p for p in writable if p.is_dir()):
+            args += [*parents(path), "--bind", str(path), str(path)]
         args += [*parents(workdir), "--bind", str(workdir), str(workdir), "--chdir", str(cwd)]
         return [*args, "--"]
 

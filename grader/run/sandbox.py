@@ -248,7 +248,7 @@ def _run_once(
     limits: Limits,
     gpu: bool,
     isolation: Isolation,
-    view: tuple[list[Path], list[Path]],
+    view: tuple[list[Path], list[Path], list[Path]],
 ) -> tuple[int | None, str, bool, list[str]]:
     """One worker process: stream channel events to `on_event`; return (exit code, output tail, hit deadline, notes).
 
@@ -266,9 +266,9 @@ def _run_once(
         if isolation.full:
             env["TMPDIR"] = "/tmp"  # the sandbox's private one
         cwd = workdir / LAYOUT.scratch_to_cwd
-        readable, hide = view
+        readable, hide, writable = view
         proc = subprocess.Popen(
-            isolation.wrap(cmd, workdir=workdir, cwd=cwd, readable=readable, gpu=gpu, hide=hide),
+            isolation.wrap(cmd, workdir=workdir, cwd=cwd, readable=readable, gpu=gpu, hide=hide, writable=writable),
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -430,15 +430,17 @@ def run_worker(
     limits: Limits | None = None,
     isolation: Isolation | None = None,
     hide: Sequence[Path] = (),
+    writable: Sequence[Path] = (),
 ) -> WorkerRun:
     """Run the tests, restarting the worker past any test that kills it, until every test has a record.
 
     ``isolation`` (default: what this machine allows) confines each worker; ``hide`` are course
-    folders it must never see (hidden tests, solutions)."""
+    folders it must never see (hidden tests, solutions); ``writable`` folders it may write to besides
+    its scratch folder (`grader test`'s numba cache)."""
     run = WorkerRun()
     limits = limits or Limits()
     isolation = isolation or detect()
-    view = ([*python_paths(), Path(assignment)], list(hide))
+    view = ([*python_paths(), Path(assignment)], list(hide), list(writable))
     public_tests, hidden_tests = list(public_tests), list(hidden_tests)
     targets = [f"{LAYOUT.public}/{p.name}" for p in public_tests] + [f"{LAYOUT.hidden}/{p.name}" for p in hidden_tests]
     listener = _Listener(run)

@@ -32,7 +32,7 @@ import pytest
 from ..core.devices import BACKEND_ENV, usable_cores
 from ..core.results import TAMPERED, Status, TestRecord
 from ..core.spec import AssignmentSpec, Kind, RubricLine, line_selected, load_spec
-from . import calibration, speed, timing  # noqa: F401 - imported (clocks bound) before any student code
+from . import calibration, numba_cache, speed, timing  # noqa: F401 - imported (clocks bound) before any student code
 from .channel import ChannelWriter
 from .gpu import GpuContext, match_cpu_arithmetic
 from .simulator import strict as strict_simulator
@@ -208,6 +208,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def _before_student_code(state: _State, items: list[pytest.Item]) -> None:
     """Remove what student code must not read, load the staff modules, and watch what verdicts rely on."""
     _one_numba_thread_per_core()
+    numba_cache.cache_functions(calibration)
     if os.environ.get(BACKEND_ENV) == "cuda":
         match_cpu_arithmetic()  # kernels compute what the serial references compute, bit for bit
     if os.environ.get(BACKEND_ENV) == "cudasim":
@@ -293,6 +294,7 @@ def _module(state: _State, which: str) -> ModuleType:
                     label,
                     state.submission_label if which == "submission" else None,
                 )
+                numba_cache.cache_functions(state.modules[which])  # `grader test` only: see numba_cache
             except SubmissionError as exc:
                 state.modules[which] = exc
     found = state.modules[which]

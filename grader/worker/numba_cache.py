@@ -1,0 +1,82 @@
+"""numba's on-disk cache for `grader test`: a second run reuses the machine code of the first.
+
+Every worker is a fresh process, so without a cache each run compiles the student's module, the
+course's serial references and the calibration probes again (a `parallel=True` function takes a
+second or more). numba caches only functions declared with ``cache=True`` and keys its cache on the
+source file's path and modification time, and the worker runs a fresh copy of the student's module
+in a new scratch folder every time. So the worker turns caching on itself, function by function
+(`cache_functions`), and `ContentLocator` files each function's cache under a hash of its source
+file's *contents*: a copy of an unchanged file hits, an edited file misses.
+
+Only `grader test` uses it (the parent sets `CACHE_ENV` and binds the folder into the sandbox):
+a cache shared between gradings would let one submission plant machine code that another
+grading loads (the course's serial baseline, say), so `grader grade` and `grade-all` compile
+afresh. The locator is numba's documented hook, ``NUMBA_CACHE_LOCATOR_CLASSES``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from types import ModuleType
+from typing import Any
+
+from numba.core.caching import _CacheLocator
+
+from ..core.devices import NUMBA_CACHE_ENV as CACHE_ENV
+
+
+def _digest(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:24]
+
+
+class ContentLocator(_CacheLocator):
+    """A function's cache lives under the hash of its source file's bytes, wherever the file is."""
+
+    def __init__(self, py_func: Any, digest: str, root: str) -> None:
+        self._digest = digest
+        self._path = os.path.join(root, digest)
+        self._lineno = py_func.__code__.co_firstlineno
+
+    def get_cache_path(self) -> str:
+        return self._path
+
+    def get_source_stamp(self) -> str:
+        return self._digest
+
+    def get_disambiguator(self) -> str:
+        return str(self._lineno)
+
+    @classmethod
+    def from_function(cls, py_func: Any, py_file: str) -> ContentLocator | None:
+        root = os.environ.get(CACHE_ENV)
+        if not root or not os.path.isfile(py_file):
+            return None
+        try:
+            locator = cls(py_func, _digest(py_file), root)
+            locator.ensure_cache_path()
+        except OSError:
+            return None  # an unwritable cache: compile as usual
+        return locator
+
+
+def enabled() -> bool:
+    return bool(os.environ.get(CACHE_ENV))
+
+
+def cache_functions(module: ModuleType) -> int:
+    """Turn on numba's cache for every CPU-compiled function of ``module``. Returns how many."""
+    if not enabled():
+        return 0
+    from numba.core.registry import CPUDispatcher
+
+    count = 0
+    for value in list(vars(module).values()):
+        if isinstance(value, CPUDispatcher) and getattr(value, "__module__", None) == module.__name__:
+            try:
+                value.enable_caching()
+                count += 1
+            except RuntimeError:  # no locator for its file: it compiles as usual
+                continue
+    return count

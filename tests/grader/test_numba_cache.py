@@ -1,0 +1,47 @@
+"""`grader test` reuses numba's machine code between runs; graded runs never share a cache."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from grader.core.devices import NUMBA_CACHE_ENV
+
+from ..conftest import ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def _run(command: str, submission: Path, cache: Path) -> None:
+    done = subprocess.run(
+        [str(BIN / "grader"), command, "a1", "--submission", str(submission), "-s", "fourier.cpu.correctness"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, NUMBA_CACHE_ENV: str(cache)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def _files(cache: Path) -> dict[str, float]:
+    return {str(p.relative_to(cache)): p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
+
+
+def test_a_second_grader_test_loads_what_the_first_compiled(tmp_path):
+    sub, cache = tmp_path / "sub", tmp_path / "cache"
+    sub.mkdir()
+    shutil.copyfile(ROOT / "solutions" / "a1_speedup" / "speedup.py", sub / "speedup.py")
+    _run("test", sub, cache)
+    first = _files(cache)
+    assert any("fourier_cpu" in name and name.endswith(".nbi") for name in first), first
+    _run("test", sub, cache)
+    assert _files(cache) == first  # every function came from the cache: nothing compiled, nothing written
+    (sub / "speedup.py").write_text((sub / "speedup.py").read_text() + "\n# edited\n")
+    _run("test", sub, cache)
+    assert len(_files(cache)) > len(first)  # an edited module is compiled afresh, under its new contents
+
+
+def test_a_graded_run_writes_no_shared_cache(tmp_path):
+    cache = tmp_path / "cache"
+    _run("grade", ROOT / "solutions" / "a1_speedup", cache)
+    assert not cache.exists() or not _files(cache)
