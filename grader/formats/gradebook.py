@@ -44,7 +44,7 @@ def gradebook_rows(assignment: Assignment, results: list[StudentResult]) -> list
                 "late_hours": round(sub.late_seconds / 3600, 2),
                 "commit": sub.sha,
                 "commit_time": sub.commit_time,
-                "flags": len(rep.flags),
+                "flags": len(rep.errors) + len(rep.flags),
                 "overrides": len(r.overrides),
             }
         )

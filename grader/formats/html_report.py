@@ -123,7 +123,7 @@ def class_report(assignment: Assignment, results: list[StudentResult], *, failur
     parts += [f"<th>{c}</th>" for c in cols] + ["</tr>"]
     for r in results:
         sub, rep = r.submission, r.report
-        flags = "<br>".join(esc(f[:160]) for f in rep.flags)
+        flags = "<br>".join(esc(f[:160]) for f in (*rep.errors, *rep.flags))  # a missing module is an error
         status = sub.status if sub.status != "ok" else ("graded" if r.complete else "incomplete")
         cells = [
             f"<a href='feedback/{esc(sub.student_id)}.md'>{esc(sub.student_id)}</a>", esc(sub.name), esc(status),

@@ -326,3 +326,17 @@ def test_overrides_survive_regrading_and_reporting_with_their_audit_trail(a1, gr
     assert listed.stdout.count(stub) == 3 and "restored" in listed.stdout  # the whole trail, clears included
     log = json.loads((subs / "overrides.json").read_text())
     assert [e["points"] for e in log] == [2.0, 5.0, None] and all(e["by"] == "Ada (TA)" and e["at"] for e in log)
+
+
+def test_the_class_report_shows_a_missing_module_among_the_flags(a1):
+    report = GradeReport(
+        "a1_speedup", "A1", "subs/ann/repo", Machine(2, "cudasim"), (),
+        errors=("speedup.py is missing from the submission folder subs/ann/repo; Python files there: main.py",),
+        flags=("speedup.py is identical to the released stub: nothing was handed in",),
+    )  # fmt: skip
+    sub = Submission("ann", "Ann", "repo", "ok", "2026-12-01T00:00:00+00:00", sha="abc")
+    result = StudentResult(sub, report, complete=True)
+    page = class_report(a1, [result])
+    assert "speedup.py is missing from the submission folder" in page and "identical to the released stub" in page
+    rows = list(csv.DictReader(io.StringIO(gradebook_csv(a1, [result]))))
+    assert rows[0]["flags"] == "2"
