@@ -18,6 +18,7 @@ ASSIGNMENTS = [p.name for p in Course(ROOT).assignment_folders()]
 
 
 @pytest.mark.parametrize("ident", ASSIGNMENTS)
+@pytest.mark.alone
 def test_assignment_validates(course, ident):
     result = validate_assignment(course.resolve(ident), gpu="cudasim")
     failed = [f"{c.name}: {c.detail}" for c in result.checks if not c.ok]
@@ -58,6 +59,7 @@ def test_a_misspelt_serial_name_is_not_read_as_identical(a1):
     ]
 
 
+@pytest.mark.alone
 def test_serial_code_dressed_as_parallel_earns_no_speedup_points(a1, make_submission):
     sub = make_submission("\nfourier_cpu = fourier_serial\n")
     report = grade_submission(a1, sub, hidden=False, gpu="cudasim", select=["fourier.cpu"])

@@ -167,6 +167,7 @@ def test_reading_hidden_tests_reveals_nothing_to_the_student(a1, make_submission
     assert_nothing_secret_shown(a1, report)
 
 
+@pytest.mark.alone
 def test_cached_outputs_earn_no_speed(a1, make_submission, tmp_path):
     report = grade(a1, make_submission(attack("cache_outputs")), PERF, tmp_path=tmp_path)
     (perf,) = report.tests
@@ -175,6 +176,7 @@ def test_cached_outputs_earn_no_speed(a1, make_submission, tmp_path):
     assert "wrong answer on a timed run" in perf.message
 
 
+@pytest.mark.alone
 def test_background_thread_is_rejected(a1, make_submission, tmp_path):
     report = grade(a1, make_submission(attack("background_thread")), PERF, tmp_path=tmp_path)
     (perf,) = report.tests
@@ -182,6 +184,7 @@ def test_background_thread_is_rejected(a1, make_submission, tmp_path):
     assert "kept using CPU after returning" in perf.message
 
 
+@pytest.mark.alone
 def test_children_spinning_outside_its_calls_fail_the_line_instead_of_deferring_it(a1, make_submission, tmp_path):
     report = grade(a1, make_submission(attack("stopped_children")), PERF, tmp_path=tmp_path)
     (perf,) = report.tests

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ..conftest import ROOT
 
 BIN = Path(sys.executable).parent
@@ -24,6 +26,7 @@ def _grader(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "grader"), *args], capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.alone
 def test_a_new_assignment_validates_at_once(tmp_path):
     course = _course_copy(tmp_path)
     made = _grader("new", "a9_poly", "--title", "Polynomials everywhere", "--course", str(course))

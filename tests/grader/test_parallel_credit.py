@@ -32,6 +32,8 @@ from grader.worker.timing import (
     pinned_to_one_core,
 )
 
+pytestmark = pytest.mark.alone  # real timings: run after the rest, one at a time
+
 PERF = PerformanceSpec(points=3, size=10, efficiency=0.6, floor_efficiency=0.15, max_cores=8)
 CPUS = sorted(os.sched_getaffinity(0))
 needs_two_cpus = pytest.mark.skipif(len(CPUS) < 2, reason="pinning to one CPU changes nothing on a one-CPU machine")

@@ -87,6 +87,7 @@ def test_release_will_not_overwrite_without_force(released, a1):
         build_release(a1, released.path)
 
 
+@pytest.mark.alone
 def test_solution_in_the_release_gets_full_public_points_and_the_stub_none(released, a1, tmp_path):
     student = Course(released.path).resolve("a1")
     assert student.hidden_tests == [] and not student.solution_dir.exists()
@@ -301,6 +302,7 @@ def test_protected_file_changes_in_a_released_repo_are_flagged(released, a1, tmp
     assert report.score == report.max_score > 0  # graded with the course's tests, not the student's
 
 
+@pytest.mark.alone
 def test_gradescope_autograder_runs_locally_and_writes_valid_results(a1, tmp_path):
     zipped = tmp_path / "autograder.zip"
     names = build_gradescope_zip(a1, zipped)

@@ -12,6 +12,8 @@ from grader.worker import speed_verdict
 from grader.worker.speed_verdict import core_target, decide_cpu, decide_fixed
 from grader.worker.timing import BASELINE_CLAMP, Measurement, Round, WrongAnswerWhileTimed, bootstrap_interval, measure
 
+pytestmark = pytest.mark.alone  # real timings: run after the rest, one at a time
+
 PERF = PerformanceSpec(points=3, size=10, efficiency=0.6, floor_efficiency=0.15, max_cores=8)
 
 
