@@ -127,45 +127,58 @@ class Gradings:
         self._tmp = Path(tempfile.mkdtemp(prefix="known-submissions-"))
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(os.sched_getaffinity(0))))
         self._alone = ThreadPoolExecutor(max_workers=1)
-        self._futures: dict[Path, Future] = {}
-        paths = []
+        self._futures: dict[tuple[Path, str], Future] = {}
+        wanted = []
         for item in items:
             callspec = getattr(item, "callspec", None)
             if item.module is sys.modules[__name__] and callspec is not None and "path" in callspec.params:
-                paths.append(callspec.params["path"])
-        timed = {p for p in paths if p.is_relative_to(WRONG) and breaks(p).endswith(".performance")}
-        for path in dict.fromkeys(p for p in paths if p not in timed):
-            self._futures[path] = self._pool.submit(self._grade, path)
+                wanted.append((callspec.params["path"], _which(item.originalname, callspec.params["path"])))
+        for key in dict.fromkeys(k for k in wanted if k[1] != "speed"):
+            self._futures[key] = self._pool.submit(self._grade, *key)
         parallel = list(self._futures.values())
-        for path in dict.fromkeys(p for p in paths if p in timed):
-            self._futures[path] = self._alone.submit(self._grade_alone, path, parallel)
+        for key in dict.fromkeys(k for k in wanted if k[1] == "speed"):
+            self._futures[key] = self._alone.submit(self._grade_alone, key, parallel)
 
-    def _grade_alone(self, path: Path, before: list[Future]):
+    def _grade_alone(self, key: tuple[Path, str], before: list[Future]):
         wait(before)
-        return self._grade(path)
+        return self._grade(*key)
 
-    def _grade(self, path: Path):
+    def _grade(self, path: Path, which: str):
+        """``which``: "speed", a speed-breaking file's broken line alone; "others", the correctness
+        lines such a file could change; "all", the broken line plus those (a file that breaks a
+        correctness line), or the correctness lines of a correct-but-different file."""
         assignment = Course(ROOT).resolve(path.parent.name)
         select = touched_lines(assignment, path)
-        if path.is_relative_to(WRONG):
+        if which == "speed":
+            select = [breaks(path)]
+        elif which == "all" and path.is_relative_to(WRONG):
             # The broken line, plus every correctness line the file could change (to prove those keep
             # their points); the lines of parts it leaves alone run the reference's own code (validate).
             select = sorted(set(select) | {breaks(path)})
-        parent = self._tmp / f"{path.parent.name}-{path.stem}-{'wrong' if path.is_relative_to(WRONG) else 'correct'}"
+        kind = "wrong" if path.is_relative_to(WRONG) else "correct"
+        parent = self._tmp / f"{path.parent.name}-{path.stem}-{kind}-{which}"
         parent.mkdir()
         return grade_submission(
             assignment, submission_folder(assignment, path, parent), hidden=True, gpu="cudasim", select=select
         )
 
-    def report(self, path: Path):
-        if path not in self._futures:  # run on its own (e.g. by node id)
-            self._futures[path] = self._pool.submit(self._grade, path)
-        return self._futures[path].result()
+    def report(self, path: Path, which: str = "all"):
+        key = (path, which)
+        if key not in self._futures:  # run on its own (e.g. by node id)
+            self._futures[key] = self._pool.submit(self._grade, *key)
+        return self._futures[key].result()
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
         self._alone.shutdown(cancel_futures=True)
         shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def _which(test: str, path: Path) -> str:
+    """What a test needs graded: a speed-breaking file's speed line alone, or its other lines, or all."""
+    if path.is_relative_to(WRONG) and breaks(path).endswith(".performance"):
+        return "others" if test == "test_wrong_speed_submission_keeps_its_other_lines" else "speed"
+    return "all"
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +199,7 @@ def _wrong_params():
 def test_wrong_submission_loses_points_only_where_it_is_wrong(path, gradings):
     broken = breaks(path)
     task, part, kind = broken.split(".")
-    report = gradings.report(path)
+    report = gradings.report(path, _which("test_wrong_submission_loses_points_only_where_it_is_wrong", path))
     lines = lines_of(report)
     score, top, statuses = lines[broken]
     if kind == "performance":  # pending on a busy or one-core machine: the test skips with the reason
@@ -198,6 +211,19 @@ def test_wrong_submission_loses_points_only_where_it_is_wrong(path, gradings):
     others = {k: v for k, v in lines.items() if k != broken and Status.deferred not in v[2]}
     lost = {k: f"{s:g}/{m:g}" for k, (s, m, _) in others.items() if s < m - 1e-9}
     assert not lost, f"{path.stem} also lost points on {lost}"
+
+
+SPEED_CASES = [p for p in CASES if breaks(p).endswith(".performance")]
+
+
+@pytest.mark.parametrize("path", SPEED_CASES, ids=[case_id(p) for p in SPEED_CASES])
+def test_wrong_speed_submission_keeps_its_other_lines(path, gradings):
+    """The correctness lines a speed-breaking file could change keep all their points: graded apart
+    from its speed line, so that this part shares the machine and only the timing runs alone."""
+    lines = lines_of(gradings.report(path, "others"))
+    assert lines, f"no correctness line graded for {path.stem}"
+    lost = {k: f"{s:g}/{m:g}" for k, (s, m, _) in lines.items() if s < m - 1e-9}
+    assert not lost, f"{path.stem} lost points on {lost}"
 
 
 def _correct_params():
