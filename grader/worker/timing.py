@@ -652,6 +652,15 @@ class _RoundState:
 Step = Callable[[Any, _RoundState], None]
 
 
+def _wall_step(code: str, fn: Callable[[], Any]) -> Step:
+    """A step that times one of the machine's probes (it takes no input)."""
+
+    def step(arg: Any, state: _RoundState) -> None:
+        state.times[code] = _wall_of(fn)
+
+    return step
+
+
 def _round_steps(
     baseline: Callable[[Any], Any],
     candidate: Callable[[Any], Any],
@@ -693,22 +702,16 @@ def _round_steps(
 
         steps["C1"] = c1
     if probe is not None:
-        k = probe
-
-        def ks(arg: Any, state: _RoundState) -> None:
-            state.times["Ks"] = _wall_of(k.serial)
+        serial = probe.serial
 
         def k1(arg: Any, state: _RoundState) -> None:
             with pin(state.index):  # the CPU C1 gets this round
-                state.times["K1"] = _wall_of(k.serial)
+                state.times["K1"] = _wall_of(serial)
 
-        def kp(arg: Any, state: _RoundState) -> None:
-            state.times["Kp"] = _wall_of(k.parallel)
-
-        steps["Ks"] = ks
+        steps["Ks"] = _wall_step("Ks", serial)
         if one_core is not None:
             steps["K1"] = k1
-        steps["Kp"] = kp
+        steps["Kp"] = _wall_step("Kp", probe.parallel)
     if reference is not None:
         ref = reference
 
@@ -717,15 +720,7 @@ def _round_steps(
 
         steps["R"] = r
     if bandwidth is not None:
-        w = bandwidth
-
-        def ws(arg: Any, state: _RoundState) -> None:
-            state.times["Ws"] = _wall_of(w.serial)
-
-        def wp(arg: Any, state: _RoundState) -> None:
-            state.times["Wp"] = _wall_of(w.parallel)
-
-        steps["Ws"], steps["Wp"] = ws, wp
+        steps["Ws"], steps["Wp"] = _wall_step("Ws", bandwidth.serial), _wall_step("Wp", bandwidth.parallel)
     return steps
 
 
