@@ -329,8 +329,10 @@ def test_the_graders_own_threads_spinning_during_the_candidate_are_measured():
         worker.join()
     if spun.rounds[0].staff_threads_cpu is None:
         pytest.skip("this kernel keeps no per-thread schedstat")
-    assert spun.metrics()["staff_threads_cpu"] > 0.1  # ~1 core idle, 0.2 at load 11
-    assert quiet.metrics()["staff_threads_cpu"] < 0.05
+    spinning, waiting = spun.metrics()["staff_threads_cpu"], quiet.metrics()["staff_threads_cpu"]
+    assert spinning > 0.1  # ~1 core idle, 0.2 at load 11
+    # The waiting worker still wakes every millisecond (measured up to 0.056 of a core): well below spinning.
+    assert waiting < min(0.1, spinning / 2), (waiting, spinning)
 
 
 # ------------------------------------------------------------------------------- the real pin
