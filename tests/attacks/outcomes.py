@@ -21,7 +21,7 @@ from grader.run.grade import GradingError, grade_submission
 ROOT = Path(__file__).resolve().parents[2]
 ATTACKS = Path(__file__).resolve().parent / "a1_speedup"
 CHEAP = ["amdahl", "fourier.cpu.correctness"]
-AIMED_AT_SPEED = {"cache_outputs", "background_thread", "patch_perf_counter"}
+AIMED_AT_SPEED = {"cache_outputs", "background_thread", "patch_perf_counter", "stopped_children"}
 # Harmful where the worker is not isolated (they would kill this script, or every process as root,
 # or overwrite files named on this machine's command lines): graded only when isolation is full.
 NEEDS_ISOLATION = {"kill_grader", "kill_everything", "reach_outside"}
