@@ -328,7 +328,13 @@ def test_gradescope_autograder_runs_locally_and_writes_valid_results(a1, tmp_pat
     assert {t["visibility"] for t in tests} == {"visible", "after_published"}
     # The reference: full marks of everything judged here; what could not be judged is pending, 0 of 0.
     assert results["output_format"] == "md"
-    assert all(t.get("status") == "passed" and t["score"] == t["max_score"] for t in tests if "pending" not in t["tags"])
+    # (Speed lines are timed with few rounds in these tests: a judged one must earn points, not
+    # necessarily all of them; every correctness line must be full.)
+    short = [
+        (t["name"], t["score"], t["max_score"], t["output"][:200]) for t in tests if "pending" not in t["tags"]
+        and not (t["score"] == t["max_score"] or ("performance" in t["tags"] and t["score"] > 0))
+    ]  # fmt: skip
+    assert not short, short
     pending = [t for t in tests if "pending" in t["tags"]]
     assert pending and all(t["max_score"] == 0 == t["score"] and "status" not in t for t in pending)
     assert all(t["output"].startswith("pending, worth") for t in pending)
