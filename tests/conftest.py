@@ -22,6 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault(TIMING_ENV, "quick")
 
 
+@pytest.fixture
+def full_timing(monkeypatch):
+    """For a test that asserts the solution earns *all* of a speed line's points: that is a claim
+    about precision, so its gradings time with the grader's own rounds, as `grader validate` does."""
+    monkeypatch.delenv(TIMING_ENV, raising=False)
+
+
 def judged(record: TestRecord) -> TestRecord:
     """A speed line the test needs judged: pending (a busy or one-core machine) skips the test with
     the reason, visibly, since the code under test never ran; it never counts as passed."""

@@ -19,7 +19,7 @@ ASSIGNMENTS = [p.name for p in Course(ROOT).assignment_folders()]
 
 @pytest.mark.parametrize("ident", ASSIGNMENTS)
 @pytest.mark.alone
-def test_assignment_validates(course, ident):
+def test_assignment_validates(course, ident, full_timing):
     result = validate_assignment(course.resolve(ident), gpu="cudasim")
     failed = [f"{c.name}: {c.detail}" for c in result.checks if not c.ok]
     assert not failed, failed

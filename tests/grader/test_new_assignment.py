@@ -27,7 +27,7 @@ def _grader(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.alone
-def test_a_new_assignment_validates_at_once(tmp_path):
+def test_a_new_assignment_validates_at_once(tmp_path, full_timing):
     course = _course_copy(tmp_path)
     made = _grader("new", "a9_poly", "--title", "Polynomials everywhere", "--course", str(course))
     assert made.returncode == 0, made.stderr

@@ -88,7 +88,7 @@ def test_release_will_not_overwrite_without_force(released, a1):
 
 
 @pytest.mark.alone
-def test_solution_in_the_release_gets_full_public_points_and_the_stub_none(released, a1, tmp_path):
+def test_solution_in_the_release_gets_full_public_points_and_the_stub_none(released, a1, tmp_path, full_timing):
     student = Course(released.path).resolve("a1")
     assert student.hidden_tests == [] and not student.solution_dir.exists()
     shutil.copyfile(a1.solution_dir / "speedup.py", student.folder / "speedup.py")
