@@ -33,6 +33,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .blocks import current
+
 READ, WRITE, ATOMIC = "read", "write", "atomic"
 
 
@@ -71,8 +73,7 @@ class Access(NamedTuple):
 
 def thread_state() -> Any | None:
     """The simulated CUDA thread running now, or None outside a kernel."""
-    t = threading.current_thread()
-    return t if hasattr(t, "_race_epoch") else None
+    return current()
 
 
 class _Cell:
@@ -237,6 +238,7 @@ class _Launch:
     worker's tamper guard watches them."""
 
     detector: RaceDetector | None = None
+    addresses: dict[int, tuple[np.ndarray, int]] = {}
     skip_files: tuple[str, ...] = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.abspath(np.__file__)))
 
 
@@ -251,11 +253,13 @@ def begin_launch(fn: Any) -> RaceDetector:
         if folder not in _launch.skip_files:
             _launch.skip_files += (folder,)  # cuda.atomic.* lives there
     _launch.detector = RaceDetector(getattr(fn, "__name__", "kernel"))
+    _launch.addresses = {}
     return _launch.detector
 
 
 def end_launch() -> None:
     _launch.detector = None
+    _launch.addresses = {}
 
 
 def active() -> RaceDetector | None:
@@ -264,15 +268,24 @@ def active() -> RaceDetector | None:
 
 def element_address(ary: np.ndarray, index: Any) -> int | None:
     """Byte address of ``ary[index]`` for a full integer index (None for slices and partial indices)."""
-    items = index if isinstance(index, tuple) else (index,)
+    items = index if type(index) is tuple else (index,)
     if len(items) != ary.ndim:
         return None
-    address = ary.__array_interface__["data"][0]
+    address = _data_address(ary)
     for i, stride, n in zip(items, ary.strides, ary.shape, strict=True):
-        if not isinstance(i, (int, np.integer)) or isinstance(i, (bool, np.bool_)):
+        if type(i) is not int and (not isinstance(i, np.integer) or isinstance(i, np.bool_)):
             return None
         i = int(i)
         if i < 0:
             i += n
         address += i * stride
     return address
+
+
+def _data_address(ary: np.ndarray) -> int:
+    """Where ``ary``'s data starts, remembered for the launch (NumPy builds a dict to say it); the
+    array is kept with it, so its id cannot be reused by another array before the launch ends."""
+    known = _launch.addresses.get(id(ary))
+    if known is None:
+        known = _launch.addresses[id(ary)] = (ary, ary.__array_interface__["data"][0])
+    return known[1]

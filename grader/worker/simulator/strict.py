@@ -34,17 +34,13 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-import time
-import traceback
 from typing import Any, Iterator
 
 import numpy as np
 
-from . import races, streams, warps
+from . import blocks, races, streams, warps
 from .poison import poison_value
 
-POLL_S = 2e-4  # how often a simulated block's manager looks at its threads
-_sleep = time.sleep  # bound before any student code runs
 _lock = threading.Lock()
 _depth = 0
 _MISSING = object()
@@ -66,6 +62,8 @@ class NotSimulated(AttributeError):
 
 
 def _check_index(idx: Any, shape: tuple[int, ...], what: str = "a device array") -> None:
+    if type(idx) is int and shape and 0 <= idx < shape[0]:
+        return  # the common case, quickly
     items = idx if isinstance(idx, tuple) else (idx,)
     for axis, item in enumerate(items):
         if not isinstance(item, (int, np.integer)) or isinstance(item, (bool, np.bool_)) or axis >= len(shape):
@@ -154,6 +152,7 @@ def install() -> list[tuple[Any, str]]:
             _depth += 1  # nested strict_simulator() blocks leave it in place
     checks = [(races.RaceDetector, name) for name in ("record", "_check", "_store")]
     checks += [(races, name) for name in ("active", "element_address")] + [(warps, "_exchange")]
+    checks += [(blocks, name) for name in ("current", "pause", "run_block")]
     checks += [(streams, name) for name in ("is_async", "enqueue", "flush", "flush_all", "before_launch")]
     return [(owner, name) for owner, name, _ in _installed] + checks
 
@@ -194,7 +193,8 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
             out._race_label = "dynamic shared array"
             return out
         # numba's own rule (one allocation per source line of the kernel), with poisoned contents.
-        caller = traceback.extract_stack(sys._getframe())[-2][0:2]
+        frame = sys._getframe(1)
+        caller = (frame.f_code.co_filename, frame.f_lineno)
         res = self._allocations.get(caller)
         if res is None:
             fresh = _poisoned(shape, dtype).view(SharedArray)
@@ -246,28 +246,7 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
         if callable(method) and not name.startswith("__"):
             patch(kernelapi.FakeCUDAAtomic, name, _atomic(method))
 
-    # -- threads: who they are, which barrier phase they are in
-    thread_cls = sim_kernel.BlockThread
-    thread_init, thread_sync = thread_cls.__init__, thread_cls.syncthreads
-
-    def init(self, f, manager, blockIdx, threadIdx, debug):
-        thread_init(self, f, manager, blockIdx, threadIdx, debug)
-        block, thread = tuple(self.blockIdx), tuple(self.threadIdx)
-        self._race_id = (_dims(block), _dims(thread))
-        self._race_block = block
-        self._race_epoch = 0
-        self._race_warp = self.thread_id // warps.WARP
-        self._race_warp_epoch = 0
-        self._race_atomic = False
-        manager.__dict__.setdefault("_threads", {})[self.thread_id] = self
-
-    def syncthreads(self):
-        thread_sync(self)
-        self._race_epoch += 1  # accesses after the barrier are ordered after every one before it
-
-    patch(thread_cls, "__init__", init)
-    patch(thread_cls, "syncthreads", syncthreads)
-
+    # -- threads: greenlets run by one scheduler (blocks.py); who they are, which barrier phase they are in
     def fresh_block(self, grid_point, *args):
         context = sim_kernel._kernel_context
         if context is not None:
@@ -276,9 +255,20 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
         detector = races.active()
         if detector is not None:
             detector.begin_block()
-        _run_block(self, sim_kernel.BlockThread, grid_point, args)
+        threads = self.__dict__["_threads"] = {}
+        for point in np.ndindex(*self._block_dim):
+            t = _StrictThread(lambda: self._f(*args), self, grid_point, point, self._debug, kernelapi.Dim3)
+            threads[t.thread_id] = t
+        blocks.run_block(list(threads.values()))
 
     patch(sim_kernel.BlockManager, "run", fresh_block)
+
+    module = kernelapi.FakeCUDAModule
+    patch(module, "threadIdx", property(lambda self: blocks.current().threadIdx))
+    patch(module, "blockIdx", property(lambda self: blocks.current().blockIdx))
+    patch(module, "laneid", property(lambda self: blocks.current().thread_id % warps.WARP))
+    for name in ("syncthreads", "syncthreads_count", "syncthreads_and", "syncthreads_or"):
+        patch(module, name, _on_current_thread(name))
 
     call = sim_kernel.FakeCUDAKernel.__call__
 
@@ -312,7 +302,7 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
                 "cuda.cg.this_grid().sync() across several blocks cannot be simulated (the simulator runs "
                 "blocks one after another): this test is graded on a GPU"
             )
-        threading.current_thread().syncthreads()
+        blocks.current().syncthreads()
 
     patch(kernelapi.GridGroup, "sync", grid_sync)
 
@@ -344,40 +334,30 @@ def _install(sim_kernel: Any, kernelapi: Any, devicearray: Any) -> list[tuple[An
     return saved
 
 
-def _run_block(manager: Any, thread_cls: Any, grid_point: tuple, args: tuple) -> None:
-    """numba's BlockManager.run, polling its threads with a short sleep instead of a busy loop.
+class _StrictThread(blocks.SimThread):
+    """A simulated thread that tells the race detector who it is and which barrier phase it is in."""
 
-    numba's loop holds the GIL between polls, so the simulated threads it waits for barely run;
-    sleeping POLL_S between polls made simulated kernels 2-4x faster here, with the same barrier rule:
-    when every live thread waits at `syncthreads`, all are released; the first exception aborts all.
-    """
-    threads = []
-    for block_point in np.ndindex(*manager._block_dim):
-        t = thread_cls(lambda: manager._f(*args), manager, grid_point, block_point, manager._debug)
-        t.start()
-        threads.append(t)
-    live, blocked = set(threads), set()
-    while live:
-        for t in live:
-            if t.syncthreads_blocked:
-                blocked.add(t)
-            elif t.exception:
-                for other in threads:  # abort the others at their next barrier
-                    other.abort = True
-                    other.syncthreads_blocked = False
-                    other.syncthreads_event.set()
-                raise t.exception[0].with_traceback(t.exception[1])
-        if live == blocked:
-            for t in blocked:
-                t.syncthreads_blocked = False
-                t.syncthreads_event.set()
-            blocked = set()
-        live = {t for t in live if t.is_alive()}
-        if live:
-            _sleep(POLL_S)
-    for t in threads:
-        if t.exception:
-            raise t.exception[0].with_traceback(t.exception[1])
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        block, thread = tuple(self.blockIdx), tuple(self.threadIdx)
+        self._race_id = (_dims(block), _dims(thread))
+        self._race_block = block
+        self._race_epoch = 0
+        self._race_warp = self.thread_id // warps.WARP
+        self._race_warp_epoch = 0
+        self._race_atomic = False
+
+    def syncthreads(self) -> None:
+        super().syncthreads()
+        self._race_epoch += 1  # accesses after the barrier are ordered after every one before it
+
+
+def _on_current_thread(name: str) -> Any:
+    def method(self, *args):
+        return getattr(blocks.current(), name)(*args)
+
+    method.__name__ = name
+    return method
 
 
 def _dims(d: tuple[int, ...]) -> int | tuple[int, ...]:
@@ -397,6 +377,7 @@ def _atomic(method: Any) -> Any:
             return method(self, *args, **kwargs)
         finally:
             t._race_atomic = False
+            blocks.pause()  # a thread spinning on an atomic (a lock) lets the holder run
 
     atomic.__wrapped__ = method  # type: ignore[attr-defined]
     return atomic

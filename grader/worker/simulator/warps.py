@@ -16,12 +16,12 @@ a GPU leaves undefined is made visible instead of guessed:
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any, Callable
 
 import numpy as np
 
+from .blocks import pause
 from .poison import poison_value
 from .races import thread_state, without_thread_prefix
 
@@ -51,7 +51,6 @@ class _Warp:
     """The rendezvous of one warp of one block."""
 
     def __init__(self) -> None:
-        self.cond = threading.Condition()
         self.rounds: dict[tuple[int, int], _Round] = {}
 
 
@@ -98,30 +97,28 @@ def _exchange(op: str, mask: int, value: Any, combine: Callable[[int, dict[int, 
     key = (mask, counts.get(mask, 0))  # the n-th operation this lane makes with this mask
     counts[mask] = key[1] + 1
     deadline = time.monotonic() + WAIT_LIMIT_S
-    with warp.cond:
-        round_ = warp.rounds.get(key)
-        if round_ is None:
-            round_ = warp.rounds[key] = _Round(op, expected)
-        if round_.op != op:
-            raise WarpError(f"lanes of warp {warp_index} called cuda.{round_.op} and cuda.{op} at the same time (divergent warp)")
-        round_.values[lane] = value
-        warp.cond.notify_all()
-        while len(round_.values) < len(round_.expected):
-            if t.abort:  # another thread failed: the launch is over
-                raise RuntimeError("abort flag set during a warp operation")
-            missing = sorted(round_.expected - round_.values.keys())
-            problem = _stuck(manager, warp_index, missing, t._race_epoch)
-            if problem or time.monotonic() > deadline:
-                raise WarpError(
-                    f"lane {lane} of warp {warp_index} waits at cuda.{op} but "
-                    + (problem or f"lane(s) {missing} named in the mask did not arrive in {WAIT_LIMIT_S:.0f} s")
-                    + ": every lane in the mask must reach the same warp operation"
-                )
-            warp.cond.wait(0.01)
-        result = combine(lane, round_.values)
-        round_.left -= 1
-        if round_.left == 0:
-            del warp.rounds[key]
+    round_ = warp.rounds.get(key)
+    if round_ is None:
+        round_ = warp.rounds[key] = _Round(op, expected)
+    if round_.op != op:
+        raise WarpError(f"lanes of warp {warp_index} called cuda.{round_.op} and cuda.{op} at the same time (divergent warp)")
+    round_.values[lane] = value
+    while len(round_.values) < len(round_.expected):
+        if t.abort:  # another thread failed: the launch is over
+            raise RuntimeError("abort flag set during a warp operation")
+        missing = sorted(round_.expected - round_.values.keys())
+        problem = _stuck(manager, warp_index, missing, t._race_epoch)
+        if problem or time.monotonic() > deadline:
+            raise WarpError(
+                f"lane {lane} of warp {warp_index} waits at cuda.{op} but "
+                + (problem or f"lane(s) {missing} named in the mask did not arrive in {WAIT_LIMIT_S:.0f} s")
+                + ": every lane in the mask must reach the same warp operation"
+            )
+        pause()  # the block's other threads run: the missing lanes get to arrive
+    result = combine(lane, round_.values)
+    round_.left -= 1
+    if round_.left == 0:
+        del warp.rounds[key]
     return result
 
 
@@ -130,7 +127,7 @@ def _stuck(manager: Any, warp_index: int, missing: list[int], epoch: int) -> str
     threads = manager.__dict__.get("_threads", {})
     for lane in missing:
         t = threads.get(warp_index * WARP + lane)
-        if t is None or not t._started.is_set():
+        if t is None or not t.started:
             continue  # not started yet: it will come
         if t.exception:
             continue  # it failed: the simulator reports that failure and aborts us
@@ -143,7 +140,7 @@ def _stuck(manager: Any, warp_index: int, missing: list[int], epoch: int) -> str
 
 
 def _exited(t: Any) -> bool:
-    return t is not None and t._started.is_set() and not t.is_alive()
+    return t is not None and t.finished
 
 
 def _from(source: int, values: dict[int, Any], own: Any) -> Any:
