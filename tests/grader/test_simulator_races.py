@@ -136,6 +136,16 @@ KERNELS = textwrap.dedent(
             out[t] = cuda.shfl_down_sync(0xFFFFFFFF, 1.0, 1)
 
     @cuda.jit
+    def waits_for_a_later_thread(flag, out):  # thread 0 spins until the block's last thread raises a flag
+        t = cuda.threadIdx.x
+        if t == 0:
+            while cuda.atomic.add(flag, 0, 0) == 0:
+                pass
+            out[0] = 1
+        if t == cuda.blockDim.x - 1:
+            cuda.atomic.exch(flag, 0, 1)
+
+    @cuda.jit
     def double(x):
         i = cuda.grid(1)
         if i < x.size:
@@ -181,6 +191,7 @@ KERNELS = textwrap.dedent(
         launch("intrinsics", intrinsics, (1, 48), np.zeros((48, 11)))
         launch("divergent_ops", divergent_ops, (1, 32), np.zeros(32))
         launch("shuffle_against_barrier", shuffle_against_barrier, (1, 32), np.zeros(32))
+        launch("waits_for_a_later_thread", waits_for_a_later_thread, (1, 64), np.zeros(1, np.int64), np.zeros(1, np.int64))
         for how in ("stream", "auto", "device", "default stream copy", "none"):
             streamed(how)
     """
@@ -257,6 +268,14 @@ def test_warp_intrinsics_follow_a_32_lane_warp(runs):
 def test_warp_operations_that_would_hang_on_a_gpu_fail_with_a_reason(runs, case, words):
     row = runs[0][case]
     assert row["raised"] == "WarpError" and words in row["message"], row
+
+
+def test_a_thread_spinning_on_an_atomic_lets_the_others_run(runs):
+    """Simulated threads take turns (greenlets, not OS threads): one that waits for a flag another
+    thread of its block sets later must not keep that thread from ever running."""
+    for run in runs:
+        assert run["waits_for_a_later_thread"]["raised"] is None, run["waits_for_a_later_thread"]
+        assert run["waits_for_a_later_thread"]["result"] == [1]
 
 
 @pytest.mark.parametrize("how", ["stream", "auto", "device", "default stream copy"])
