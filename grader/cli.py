@@ -336,9 +336,14 @@ def new(
 def validate(
     assignments: Annotated[Optional[list[str]], typer.Argument(help="assignments to check (default: all)")] = None,
     gpu: GpuOpt = None,
+    select: SelectOpt = None,
     course: CourseOpt = None,
 ) -> None:
-    """Check assignments end to end: spec, stub/solution API, points, full marks for the solution, zero for the stub."""
+    """Check assignments end to end: spec, stub/solution API, points, full marks for the solution, zero for the stub.
+
+    With -s, the solution and stub are graded on the selected rubric lines only, e.g.
+    `-s '*.*.correctness'` on a busy machine, then `-s '*.*.performance'` on a quiet one.
+    """
     from .staff.validate import validate_assignment
 
     c = _course(course)
@@ -354,7 +359,7 @@ def validate(
     all_ok = True
     for a in chosen:
         with console.status(f"validating {a.id} …") as status:
-            result = validate_assignment(a, gpu=gpu, progress=lambda msg: status.update(msg + " …"))
+            result = validate_assignment(a, gpu=gpu, select=select, progress=lambda msg: status.update(msg + " …"))
         table = Table(title=f"{a.id} · {a.spec.title}", show_edge=False, title_justify="left")
         table.add_column("check")
         table.add_column("result")

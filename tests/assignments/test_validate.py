@@ -17,18 +17,34 @@ from ..conftest import ROOT, judged
 ASSIGNMENTS = [p.name for p in Course(ROOT).assignment_folders()]
 
 
-@pytest.mark.parametrize("ident", ASSIGNMENTS)
-@pytest.mark.alone
-def test_assignment_validates(course, ident, full_timing):
-    result = validate_assignment(course.resolve(ident), gpu="cudasim")
+def _validated(course, ident: str, select: list[str]):
+    result = validate_assignment(course.resolve(ident), gpu="cudasim", select=select)
     failed = [f"{c.name}: {c.detail}" for c in result.checks if not c.ok]
     assert not failed, failed
-    assert result.reports["solution"].score == result.reports["solution"].gradable_max > 0
     assert result.reports["stub"].score == 0
+    return result.reports["solution"]
+
+
+@pytest.mark.parametrize("ident", ASSIGNMENTS)
+def test_assignment_validates_on_its_correctness_lines(course, ident):
+    """Every check, with the solution and the stub graded on the correctness lines: no timing, so
+    this shares the machine with other tests."""
+    solution = _validated(course, ident, ["*.*.correctness"])
+    assert solution.score == solution.gradable_max > 0
+    assert not solution.deferred_points  # the simulator runs every GPU correctness test
+
+
+@pytest.mark.parametrize("ident", ASSIGNMENTS)
+@pytest.mark.alone
+def test_solution_earns_every_speed_point(course, ident, full_timing):
+    """Every check again, with the speed lines timed with the grader's full rounds, alone."""
+    solution = _validated(course, ident, ["*.*.performance"])
+    assert solution.score == solution.gradable_max
+    assert any(t.kind == "performance" for t in solution.tests)
     # A speed line may be pending here (a busy machine; a2's memory-bound dot where one core already
-    # uses most of the bandwidth): validate counts it as neither earned nor lost. The speed lines'
-    # verdicts are tested where they must be judged: known-wrong submissions that break a speed
-    # line, and the serial-dressed-as-parallel test below.
+    # uses most of the bandwidth; every GPU speed line without a GPU): validate counts it as neither
+    # earned nor lost. The speed lines' verdicts are tested where they must be judged: known-wrong
+    # submissions that break a speed line, and the serial-dressed-as-parallel test below.
 
 
 def test_api_drift_is_caught(a1, tmp_path):
