@@ -160,7 +160,7 @@ def _grade_and_show(
             _gradescope_failure(gradescope, exc)
         raise fail(str(exc)) from None
     if found != submission:
-        console.print(Text(f"grading {found / assignment.spec.module_file}", style="dim"))
+        console.print(Text(f"grading the submission in {found}", style="dim"))
         submission = found
     try:
         with console.status(f"{assignment.id}: running {what} on {submission} …"):
@@ -234,7 +234,7 @@ def list_assignments(course: CourseOpt = None) -> None:
 def test(
     assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
     submission: Annotated[
-        Optional[Path], typer.Option("--submission", help="folder with your module (default: the assignment folder)")
+        Optional[Path], typer.Option("--submission", help="folder with your module or notebook (default: the assignment folder)")
     ] = None,
     select: SelectOpt = None,
     gpu: GpuOpt = None,
@@ -262,7 +262,9 @@ def test(
 @app.command("grade", hidden=STUDENT_CHECKOUT)
 def grade(
     assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
-    submission: Annotated[Path, typer.Option("--submission", help="folder holding the student's module")],
+    submission: Annotated[
+        Path, typer.Option("--submission", help="folder holding the student's module, or the notebook (.ipynb) handed in instead")
+    ],
     json_path: JsonOpt = None,
     select: SelectOpt = None,
     gpu: GpuOpt = None,

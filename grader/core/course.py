@@ -71,21 +71,23 @@ class SubmissionLayoutError(Exception):
 def find_module_folder(folder: Path, assignment: Assignment) -> Path:
     """The folder holding the student's module inside what was handed in (a folder, a repository root, an upload).
 
-    In order: the folder itself; the released layout, ``assignments/<folder>/<module>.py``, at the
+    The module may be ``<module>.py`` or, in a notebook course, ``<module>.ipynb`` (a notebook
+    file given as ``folder`` is returned as it is). In order: the folder itself; the released layout, ``assignments/<folder>/<module>.py``, at the
     top or (just once) deeper; the only copy anywhere below it (not in .git or environments). Several copies elsewhere are an
     error naming them; none returns ``folder`` (each test then reports the module missing).
     """
     folder = Path(folder)
     module = assignment.spec.module_file
+    names = (module, Path(module).stem + ".ipynb")  # a notebook course hands in <module>.ipynb
     for candidate in (folder, folder / "assignments" / assignment.folder.name):
-        if (candidate / module).is_file():
+        if any((candidate / name).is_file() for name in names):
             return candidate
     if not folder.is_dir():
         return folder
     found = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-        if module in files:
+        if any(name in files for name in names):
             found.append(Path(root))
     released = [f for f in found if f.parts[-2:] == ("assignments", assignment.folder.name)]
     if len(released) == 1:  # a repository uploaded inside a folder of its own

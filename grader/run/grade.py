@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import tempfile
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ from ..core.spec import unknown_selectors
 from .fingerprints import course_fingerprint, fingerprint_changes, protected_changes
 from .isolation import Isolation, IsolationUnavailable, require
 from .leaks import quotes_secret, secret_lines
+from .notebook import NotebookError, notebook_for, write_module
 from .sandbox import WorkerError, WorkerRun, run_worker
 
 
@@ -72,8 +74,12 @@ def grade_submission(
     except IsolationUnavailable as exc:
         raise GradingError(str(exc), usage=True) from None
     machine = describe_machine(backend, gpu_name)
-    run = _run_watched(assignment, submission, public, hidden_tests, backend, machine.cores, select, isolation, hidden)
-    records, withheld = _withhold_secrets(assignment, [run.records[n] for n in run.expected], public)
+    with tempfile.TemporaryDirectory(prefix="parlab-notebook-") as scratch:
+        folder, converted, errors = _module_folder(assignment, submission, Path(scratch))
+        run = _run_watched(assignment, folder, public, hidden_tests, backend, machine.cores, select, isolation, hidden)
+        records, withheld = _withhold_secrets(assignment, [run.records[n] for n in run.expected], public)
+        flags = [*converted, *run.notes, *withheld, *_ta_flags(assignment, submission, folder, public, records)]
+        errors += _submission_errors(assignment, folder) if not errors else []
     return GradeReport(
         assignment=assignment.id,
         title=assignment.spec.title,
@@ -81,12 +87,26 @@ def grade_submission(
         machine=machine,
         tests=tuple(records),
         visibility="all" if hidden else "public",
-        errors=tuple(_submission_errors(assignment, submission)),
+        errors=tuple(errors),
         duration=round(time.monotonic() - started, 3),
         graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        flags=tuple([*run.notes, *withheld, *_ta_flags(assignment, submission, public, records)]),
+        flags=tuple(flags),
         isolation=isolation.level,
     )
+
+
+def _module_folder(assignment: Assignment, submission: Path, scratch: Path) -> tuple[Path, list[str], list[str]]:
+    """The folder holding the module to grade: the submission itself, or, for a notebook handed in
+    instead of the module, ``scratch`` with the module made from its code cells (run/notebook.py).
+    Also returns what the TA should know about the conversion, and errors that stop every test."""
+    notebook = notebook_for(submission, assignment.spec.module_file)
+    if notebook is None:
+        return submission, [], []
+    try:
+        notes = write_module(notebook, scratch, assignment.spec.module_file)
+    except NotebookError as exc:
+        return scratch, [], [str(exc)]
+    return scratch, [f"graded the code cells of {notebook.name}", *notes], []
 
 
 def _tests_to_run(assignment: Assignment, hidden: bool, select: list[str]) -> tuple[list[Path], list[Path]]:
@@ -204,12 +224,13 @@ def _withhold_secrets(
     return out, flags
 
 
-def _ta_flags(assignment: Assignment, submission: Path, public: list[Path], records: list[TestRecord]) -> list[str]:
+def _ta_flags(assignment: Assignment, submission: Path, folder: Path, public: list[Path], records: list[TestRecord]) -> list[str]:
     """What a TA should look at: changed released files, an untouched or unparsable module, tampering."""
     flags = []
     if submission.is_dir():
         flags += protected_changes([*public, assignment.folder / "assignment.toml"], submission, assignment.spec.version)
-        flags += module_findings(submission / assignment.spec.module_file, assignment.stub_module)
+    if folder.is_dir():
+        flags += module_findings(folder / assignment.spec.module_file, assignment.stub_module)
     if quick_timing() and any(t.kind == "performance" for t in records):
         flags.append(f"speed lines timed with few rounds ({TIMING_ENV}=quick, for the grader's own tests): not a grade")
     return flags + [f"{t.name}: {t.message}" for t in records if TAMPERED in t.flags]

@@ -21,6 +21,7 @@ ALLOWED = {
     "staff": {"core", "run", "staff"},
     "classroom": {"core", "run", "classroom"},
     "formats": {"core", "run", "classroom", "formats"},
+    "notebooks": {"core", "run", "staff", "notebooks"},
 }
 TOP_LEVEL = {"cli", "__main__", "__init__", "testkit", "perf"}  # entry points and the authoring API
 
