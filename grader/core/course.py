@@ -72,9 +72,10 @@ def find_module_folder(folder: Path, assignment: Assignment) -> Path:
     """The folder holding the student's module inside what was handed in (a folder, a repository root, an upload).
 
     The module may be ``<module>.py`` or, in a notebook course, ``<module>.ipynb`` (a notebook
-    file given as ``folder`` is returned as it is). In order: the folder itself; the released layout, ``assignments/<folder>/<module>.py``, at the
-    top or (just once) deeper; the only copy anywhere below it (not in .git or environments). Several copies elsewhere are an
-    error naming them; none returns ``folder`` (each test then reports the module missing).
+    file given as ``folder`` is returned as it is). In order: the folder itself; the released
+    layout, ``assignments/<folder>/<module>.py``, at the top or (just once) deeper; the only copy
+    anywhere below it (not in .git or environments). Several copies elsewhere are an error naming
+    them; none returns ``folder`` (each test then reports the module missing).
     """
     folder = Path(folder)
     module = assignment.spec.module_file

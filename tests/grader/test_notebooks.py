@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from grader.core.course import find_module_folder
-from grader.core.results import Status
 from grader.notebooks.cells import cell, code_cells, notebook, write_notebook
 from grader.run.grade import grade_submission
 from grader.run.notebook import notebook_to_module
