@@ -125,13 +125,26 @@ def describe_machine(backend: Backend, gpu_name: str = "") -> Machine:
 
 NUMBA_CACHE_ENV = "PARLAB_NUMBA_CACHE"  # `grader test`'s numba cache folder ("off": none); see worker/numba_cache.py
 NUMBA_CACHE_LOCATOR = "grader.worker.numba_cache.ContentLocator"
-TIMING_ENV = "PARLAB_TIMING"  # "quick": fewer timed rounds, for the grader's own tests only
+TIMING_ENV = "PARLAB_TIMING"  # for the grader's own tests only: "quick" (fewer rounds) or "off"
+
+
+def timing_mode() -> str:
+    """How speed lines are timed: "" (the grader's own rounds: every grade), "quick" or "off".
+
+    "quick": a few rounds, enough for a test about a decision (a serial submission loses its points,
+    a parallel one keeps them). "off": not timed at all, every speed line pending, for tests about
+    bookkeeping (batch phases, caches, overrides) that run next to other work, where a timing would
+    only burn both cores to end up pending. Reports name either mode: neither is ever a grade."""
+    mode = os.environ.get(TIMING_ENV, "").strip().lower()
+    return mode if mode in ("quick", "off") else ""
 
 
 def quick_timing() -> bool:
-    """Speed lines timed with a few rounds: enough for a test about a decision (a serial submission
-    loses its points, a parallel one keeps them), never for grades, which name it when it was on."""
-    return os.environ.get(TIMING_ENV, "").strip().lower() == "quick"
+    return timing_mode() == "quick"
+
+
+def timing_off() -> bool:
+    return timing_mode() == "off"
 
 
 def worker_environment(backend: Backend, cores: int, numba_cache: Path | None = None) -> dict[str, str]:
@@ -145,8 +158,8 @@ def worker_environment(backend: Backend, cores: int, numba_cache: Path | None = 
         # baseline timed next (measured: benchmarks/README.md, "Constants").
         "GOMP_SPINCOUNT": "10000",
     }
-    if quick_timing():
-        env[TIMING_ENV] = "quick"
+    if timing_mode():
+        env[TIMING_ENV] = timing_mode()
     if numba_cache is not None:
         env[NUMBA_CACHE_ENV] = str(numba_cache)
         env["NUMBA_CACHE_LOCATOR_CLASSES"] = NUMBA_CACHE_LOCATOR

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..core.course import GRADER_PACKAGE, Assignment
-from ..core.devices import NUMBA_CACHE_ENV, TIMING_ENV, choose_backend, describe_machine, quick_timing, worker_environment
+from ..core.devices import NUMBA_CACHE_ENV, TIMING_ENV, choose_backend, describe_machine, timing_mode, worker_environment
 from ..core.results import TAMPERED, WITHHELD, GradeReport, TestRecord
 from ..core.spec import unknown_selectors
 from .fingerprints import course_fingerprint, fingerprint_changes, protected_changes
@@ -231,6 +231,7 @@ def _ta_flags(assignment: Assignment, submission: Path, folder: Path, public: li
         flags += protected_changes([*public, assignment.folder / "assignment.toml"], submission, assignment.spec.version)
     if folder.is_dir():
         flags += module_findings(folder / assignment.spec.module_file, assignment.stub_module)
-    if quick_timing() and any(t.kind == "performance" for t in records):
-        flags.append(f"speed lines timed with few rounds ({TIMING_ENV}=quick, for the grader's own tests): not a grade")
+    if timing_mode() and any(t.kind == "performance" for t in records):
+        how = "timed with few rounds" if timing_mode() == "quick" else "not timed"
+        flags.append(f"speed lines {how} ({TIMING_ENV}={timing_mode()}, for the grader's own tests): not a grade")
     return flags + [f"{t.name}: {t.message}" for t in records if TAMPERED in t.flags]

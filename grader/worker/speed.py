@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from ..core.devices import quick_timing
+from ..core.devices import TIMING_ENV, quick_timing, timing_off
 from ..core.spec import PerformanceSpec
 from . import speed_verdict
 from .gpu import GpuContext
@@ -32,6 +32,8 @@ QUICK_ROUNDS = {"min_rounds": 8, "max_rounds": 16, "budget_s": 4.0}
 # Read once, at import, before any student code runs (the plugin imports this module first), so a
 # submission that sets the variable itself changes nothing; the tamper guard watches the global.
 QUICK = quick_timing()
+OFF = timing_off()
+OFF_MESSAGE = f"not timed: speed lines are switched off in this run ({TIMING_ENV}=off, the grader's own tests)"
 
 
 def _rounds() -> dict[str, Any]:
@@ -57,6 +59,8 @@ def grade_cpu_speedup(
     Every timed result is checked against the baseline's: elementwise within what the dtype
     promises, or by ``check(got, want)`` where a correct answer may differ more (a reduction whose
     terms cancel, added in another order)."""
+    if OFF:
+        defer(OFF_MESSAGE)
     if min(cores, perf.max_cores) < 2:
         defer("only 1 usable core here, so no parallel speedup can show; graded on a multi-core machine")
     from .calibration import BandwidthProbe, ComputeProbe  # compiles the probes: only when timing
@@ -99,6 +103,8 @@ def grade_gpu_speedup(
     arrays and its own transfers are timed too (a task about overlapping copies with compute).
     ``check`` as for `grade_cpu_speedup`."""
     gpu.require_real_gpu()
+    if OFF:
+        defer(OFF_MESSAGE)
 
     def on_gpu(pair):
         out = candidate(pair[1])

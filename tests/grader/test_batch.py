@@ -22,6 +22,7 @@ from grader.classroom.collect import BatchError, Student, Submission, collect, p
 from grader.classroom.grade_all import grade_all
 from grader.classroom.policies import LatePolicy, LmsPolicy, PolicyError, load_late_policy, load_lms_policy
 from grader.classroom.records import StudentResult, load_results
+from grader.core.devices import TIMING_ENV
 from grader.core.results import GradeReport, Machine, Status, TestRecord
 from grader.formats.gradebook import gradebook_csv, lms_csv, write_gradebook
 from grader.formats.html_report import class_report
@@ -31,6 +32,16 @@ BIN = Path(sys.executable).parent
 _spec = importlib.util.spec_from_file_location("synthetic_class", ROOT / "benchmarks" / "synthetic_class.py")
 synthetic_class = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(synthetic_class)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def speed_lines_not_timed():
+    """These tests are about batch bookkeeping (phases, caches, kills, overrides, exports): speed
+    lines stay pending without being timed (`PARLAB_TIMING=off`), as they would mostly end up on a
+    machine busy with the other tests. Speed verdicts are tested where they are the point."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(TIMING_ENV, "off")
+        yield
 
 
 def write(path: Path, text: str) -> Path:

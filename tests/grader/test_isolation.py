@@ -30,6 +30,7 @@ import pytest
 from grader.classroom.collect import collect, read_roster
 from grader.classroom.policies import LatePolicy
 from grader.classroom.records import load_results
+from grader.core.devices import TIMING_ENV
 from grader.core.results import Status
 from grader.run import isolation
 
@@ -241,7 +242,7 @@ def test_grade_all_outlives_a_submission_that_kills_it(a1, tmp_path):
     killer = sorted(kinds)[1]
     module = next((subs / killer / "repo").rglob("speedup.py"))
     module.write_text(module.read_text() + "\n" + (ATTACKS / "kill_grader.py").read_text())
-    env = {**os.environ, isolation.MODE_ENV: "off"}
+    env = {**os.environ, isolation.MODE_ENV: "off", TIMING_ENV: "off"}  # about deaths, not speed: not timed
     cmd = [*GRADER, "grade-all", "a1", "--submissions", str(subs), "--course", str(ROOT), "--jobs", "1"]
     codes = []
     for _ in range(4):
