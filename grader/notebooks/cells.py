@@ -48,6 +48,8 @@ def cell(kind: str, text: str, metadata: dict[str, Any] | None = None) -> dict[s
 
 
 def notebook(cells: list[dict[str, Any]], metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A notebook of ``cells``, each with the id nbformat 4.5 asks for (made from its position)."""
+    cells = [{"id": f"cell-{i}", **c} for i, c in enumerate(cells)]
     return {"cells": cells, "metadata": {**KERNEL, **(metadata or {})}, **NBFORMAT}
 
 

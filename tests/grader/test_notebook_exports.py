@@ -1,0 +1,136 @@
+"""`grader export nbgrader`, driven through nbgrader's own API (no mocks): the student version it
+generates gives nothing away, the reference notebook gets every correctness point, the stub none,
+and known-wrong code loses points on the same lines as through `grader grade`.
+
+Speed lines are not timed here (`PARLAB_TIMING=off`, inherited by nbgrader's kernel): they are
+pending on both routes, and what a pending line looks like in nbgrader is asserted too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.core.devices import TIMING_ENV
+from grader.notebooks.cells import cell, code_cells
+from grader.notebooks.nbgrader import export_nbgrader, student_leaks
+from grader.run.grade import grade_submission
+
+from ..conftest import ROOT
+
+nbgrader_apps = pytest.importorskip("nbgrader.apps", reason="the notebooks extra is not installed: pip install -e '.[notebooks]'")
+from nbgrader.api import Gradebook  # noqa: E402
+from traitlets.config import Config  # noqa: E402
+
+WRONG = {  # known-wrong files (tests/wrong/) that break a correctness line
+    "a2_races": ["racy_histogram_cpu", "missing_syncthreads_dot_gpu"],
+    "a4_matmul": ["racy_prange_over_k_cpu", "missing_syncthreads_gpu"],
+}
+
+
+class NbgraderCourse:
+    """An nbgrader course folder made by the export, with its own API object."""
+
+    def __init__(self, assignment, root: Path) -> None:
+        self.assignment = assignment
+        self.export = export_nbgrader(assignment, root)
+        self.root = self.export.root
+        config = Config()
+        config.CourseDirectory.root = str(self.root)
+        exec((self.root / "nbgrader_config.py").read_text().replace("c = get_config()", "c = config"), {"config": config})
+        self.api = nbgrader_apps.NbGraderAPI(config=config)
+        done = self.api.generate_assignment(assignment.id)
+        assert done["success"], done["error"]
+        self.student_notebook = self.root / "release" / assignment.id / f"{assignment.id}.ipynb"
+
+    def autograde(self, student: str, nb: dict) -> dict[str, float]:
+        folder = self.root / "submitted" / student / self.assignment.id
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{self.assignment.id}.ipynb").write_text(json.dumps(nb))
+        done = self.api.autograde(self.assignment.id, student)
+        assert done["success"], done["error"]
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gb:
+            graded = gb.find_submission_notebook(self.assignment.id, self.assignment.id, student)
+            return {g.name.replace("-", "."): g.score for g in graded.grades}
+
+    def graded_cells(self, student: str) -> list[dict]:
+        path = self.root / "autograded" / student / self.assignment.id / f"{self.assignment.id}.ipynb"
+        return json.loads(path.read_text())["cells"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def environment():
+    """nbgrader runs `alembic` from the venv's bin; its kernel inherits the timing mode."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+        mp.setenv(TIMING_ENV, "off")
+        yield
+
+
+def _source(course: NbgraderCourse) -> dict:
+    return json.loads(course.export.notebook.read_text())
+
+
+def _with_cell(nb: dict, code: str) -> dict:
+    """The notebook with one more code cell before its test cells (where a student would add it)."""
+    nb = json.loads(json.dumps(nb))
+    first_test = next(i for i, c in enumerate(nb["cells"]) if c["metadata"].get("nbgrader", {}).get("grade_id") == "grader-setup")
+    nb["cells"].insert(first_test, {"id": "student-extra", **cell("code", code)})
+    return nb
+
+
+def _correctness(lines: dict[str, float]) -> dict[str, float]:
+    return {k: v for k, v in lines.items() if k.endswith(".correctness")}
+
+
+@pytest.mark.parametrize("ident", ["a1_speedup", "a2_races", "a4_matmul"])
+def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(course, ident, tmp_path):
+    a = course.resolve(ident)
+    nbc = NbgraderCourse(a, tmp_path / "nbgrader")
+    assert not student_leaks(a, nbc.student_notebook)
+    student_text = nbc.student_notebook.read_text()
+    assert "BEGIN SOLUTION" not in student_text and "BEGIN HIDDEN TESTS" not in student_text
+
+    points = a.spec.lines()
+    reference = nbc.autograde("reference", _source(nbc))
+    assert _correctness(reference) == {str(k): v for k, v in points.items() if k.kind == "correctness"}
+    speed = {k: v for k, v in reference.items() if k.endswith(".performance")}
+    assert speed and all(v == 0 for v in speed.values())  # not timed here: pending, shown as PENDING errors
+    said = json.dumps(nbc.graded_cells("reference"))
+    assert "PENDING: " in said and "This cell's 0 is not a grade" in said
+
+    stub = nbc.autograde("stub", json.loads(nbc.student_notebook.read_text()))
+    assert all(v == 0 for v in stub.values()), stub
+
+    for name in WRONG.get(ident, []):
+        wrong = (ROOT / "tests" / "wrong" / ident / f"{name}.py").read_text()
+        got = _correctness(nbc.autograde(name.replace("_", "-"), _with_cell(_source(nbc), wrong)))
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / a.spec.module_file).write_text(a.solution_module.read_text() + "\n\n" + wrong)
+        report = grade_submission(a, folder, hidden=True, gpu="cudasim", select=["*.*.correctness"])
+        want = {str(lr.line): lr.score for lr in report.lines()}
+        assert got == pytest.approx(want), (name, got, want)
+        assert any(got[k] < points_of(points, k) for k in got), f"{name} lost nothing"
+
+
+def points_of(points, line: str) -> float:
+    return next(v for k, v in points.items() if str(k) == line)
+
+
+def test_the_source_notebook_hides_the_solution_behind_the_stub_signature(course, tmp_path):
+    a = course.resolve("a1_speedup")
+    source = _source(NbgraderCourse(a, tmp_path / "nbgrader"))
+    fn = next(c for c in source["cells"] if c["metadata"]["nbgrader"]["grade_id"] == "fourier_cpu")
+    text = fn["source"]
+    assert text.startswith("@njit(parallel=True)\ndef fourier_cpu(x, terms):")
+    assert text.index("### BEGIN SOLUTION") < text.index("in prange(") < text.index("### END SOLUTION")
+    tests = [c for c in source["cells"] if c["metadata"]["nbgrader"].get("grade")]
+    assert [c["metadata"]["nbgrader"]["points"] for c in tests] == list(a.spec.lines().values())
+    assert code_cells("import math\nX = 1\n\n\ndef f():\n    pass\n") == ["import math\nX = 1", "def f():\n    pass"]
+    shutil.rmtree(tmp_path / "nbgrader")
