@@ -434,6 +434,40 @@ def export_gradescope(
     console.print(f"wrote {out}: {len(names)} files (holds hidden tests: instructors only)")
 
 
+@export_app.command("nbgrader")
+def export_nbgrader_cmd(
+    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="nbgrader course folder to create or update")],
+    course: CourseOpt = None,
+) -> None:
+    """Write an nbgrader course folder: source/<id>/<id>.ipynb, nbgrader_config.py.
+
+    INSTRUCTORS ONLY: the source notebook holds the solution and the hidden tests' calls. The
+    notebook's test cells grade with this grader (sandbox, hidden tests, timing), so the machine
+    that runs `nbgrader autograde` needs this course checkout and `pip install -e '.[notebooks]'`.
+    A speed line that machine cannot judge shows as an error starting with PENDING (0 in
+    nbgrader's gradebook, not a grade): regrade it with `grader grade` and override by hand.
+
+    \b
+    Example: grader export nbgrader a1 --out nbgrader-course
+             cd nbgrader-course && nbgrader generate_assignment a1_speedup && nbgrader autograde a1_speedup
+    """
+    from .notebooks.nbgrader import NbgraderUnavailable, export_nbgrader, generate_student_version
+
+    a = _assignment(_course(course), assignment)
+    made = export_nbgrader(a, out)
+    console.print(f"wrote {made.notebook} ({len(made.lines)} graded rubric lines) and {made.root / 'nbgrader_config.py'}")
+    try:
+        student, leaks = generate_student_version(made)
+    except NbgraderUnavailable as exc:
+        console.print(f"{exc}; then: cd {made.root} && nbgrader generate_assignment {a.id}")
+        return
+    if leaks:
+        found = "; ".join(f"{where}: {line[:80]}" for where, line in leaks[:5])
+        raise fail(f"the student version {student} quotes the solution or hidden tests: {found}", Exit.CHECKS_FAILED)
+    console.print(f"student version: {student} (nbgrader generate_assignment; no solution or hidden-test line in it)")
+
+
 @app.command("collect", hidden=STUDENT_CHECKOUT)
 def collect_cmd(
     assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],

@@ -35,7 +35,7 @@ from .check import CHECK_MARK, COURSE_MARKER
 SCHEMA = 3
 CONFIG = """\
 # nbgrader configuration written by `grader export nbgrader` (edit freely).
-c = get_config()  # noqa: F821
+c = get_config()  # noqa: F821 - nbgrader defines it
 c.CourseDirectory.course_id = "parlab"
 # A solution region becomes a comment: each function keeps its docstring (so it parses and returns
 # None until written), and the helpers cell does not raise when every cell is run.
@@ -47,6 +47,7 @@ c.Execute.timeout = 1800
 
 @dataclass
 class NbgraderExport:
+    assignment: Assignment
     root: Path
     notebook: Path
     lines: dict[str, float]  # rubric line -> points of its grade cell
@@ -108,7 +109,29 @@ def export_nbgrader(assignment: Assignment, out: Path) -> NbgraderExport:
     path = write_notebook(out / "source" / assignment.id / f"{assignment.id}.ipynb", nb)
     (out / "nbgrader_config.py").write_text(CONFIG, encoding="utf-8")
     (out / COURSE_MARKER).write_text(str(assignment.course_root.resolve()) + "\n", encoding="utf-8")
-    return NbgraderExport(out, path, lines)
+    return NbgraderExport(assignment, out, path, lines)
+
+
+class NbgraderUnavailable(RuntimeError):
+    """nbgrader is not installed here (the `notebooks` extra)."""
+
+
+def generate_student_version(made: NbgraderExport) -> tuple[Path, list[tuple[str, str]]]:
+    """Run nbgrader's generate_assignment on the export; the student notebook and what it leaks."""
+    try:
+        from nbgrader.apps import NbGraderAPI
+        from traitlets.config import Config
+    except ImportError:
+        raise NbgraderUnavailable("nbgrader is not installed (pip install -e '.[notebooks]')") from None
+    config = Config()
+    config.CourseDirectory.root = str(made.root)
+    exec((made.root / "nbgrader_config.py").read_text(encoding="utf-8"), {"get_config": lambda: config})
+    assignment_id = made.notebook.parent.name
+    done = NbGraderAPI(config=config).generate_assignment(assignment_id)
+    if not done["success"]:
+        raise RuntimeError(f"nbgrader generate_assignment failed: {done['error'][-2000:]}")
+    student = made.root / "release" / assignment_id / made.notebook.name
+    return student, student_leaks(made.assignment, student)
 
 
 def student_leaks(assignment: Assignment, student_notebook: Path) -> list[tuple[str, str]]:

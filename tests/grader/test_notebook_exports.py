@@ -18,7 +18,7 @@ import pytest
 
 from grader.core.devices import TIMING_ENV
 from grader.notebooks.cells import cell, code_cells
-from grader.notebooks.nbgrader import export_nbgrader, student_leaks
+from grader.notebooks.nbgrader import export_nbgrader, generate_student_version, student_leaks
 from grader.run.grade import grade_submission
 
 from ..conftest import ROOT
@@ -40,13 +40,11 @@ class NbgraderCourse:
         self.assignment = assignment
         self.export = export_nbgrader(assignment, root)
         self.root = self.export.root
+        self.student_notebook, self.leaks = generate_student_version(self.export)
         config = Config()
         config.CourseDirectory.root = str(self.root)
-        exec((self.root / "nbgrader_config.py").read_text().replace("c = get_config()", "c = config"), {"config": config})
+        exec((self.root / "nbgrader_config.py").read_text(), {"get_config": lambda: config})
         self.api = nbgrader_apps.NbGraderAPI(config=config)
-        done = self.api.generate_assignment(assignment.id)
-        assert done["success"], done["error"]
-        self.student_notebook = self.root / "release" / assignment.id / f"{assignment.id}.ipynb"
 
     def autograde(self, student: str, nb: dict) -> dict[str, float]:
         folder = self.root / "submitted" / student / self.assignment.id
@@ -92,7 +90,7 @@ def _correctness(lines: dict[str, float]) -> dict[str, float]:
 def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(course, ident, tmp_path):
     a = course.resolve(ident)
     nbc = NbgraderCourse(a, tmp_path / "nbgrader")
-    assert not student_leaks(a, nbc.student_notebook)
+    assert not nbc.leaks
     student_text = nbc.student_notebook.read_text()
     assert "BEGIN SOLUTION" not in student_text and "BEGIN HIDDEN TESTS" not in student_text
 
@@ -133,4 +131,11 @@ def test_the_source_notebook_hides_the_solution_behind_the_stub_signature(course
     tests = [c for c in source["cells"] if c["metadata"]["nbgrader"].get("grade")]
     assert [c["metadata"]["nbgrader"]["points"] for c in tests] == list(a.spec.lines().values())
     assert code_cells("import math\nX = 1\n\n\ndef f():\n    pass\n") == ["import math\nX = 1", "def f():\n    pass"]
+    # The leak check reads the student notebook's cells: a solution line left in one is found.
+    leaky = tmp_path / "leaky.ipynb"
+    nb = json.loads(json.dumps(source))
+    nb["cells"] = [c for c in nb["cells"] if c["metadata"]["nbgrader"]["grade_id"] != "fourier_cpu"]
+    nb["cells"].append(cell("code", "    for i in prange(x.shape[0]):  # elements are independent: no shared writes, no reduction"))
+    leaky.write_text(json.dumps(nb))
+    assert student_leaks(a, leaky)
     shutil.rmtree(tmp_path / "nbgrader")
