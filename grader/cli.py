@@ -462,6 +462,8 @@ def export_nbgrader_cmd(
     except NbgraderUnavailable as exc:
         console.print(f"{exc}; then: cd {made.root} && nbgrader generate_assignment {a.id}")
         return
+    except RuntimeError as exc:  # nbgrader refused the notebook: its own message says why
+        raise fail(str(exc), Exit.CHECKS_FAILED) from None
     if leaks:
         found = "; ".join(f"{where}: {line[:80]}" for where, line in leaks[:5])
         raise fail(f"the student version {student} quotes the solution or hidden tests: {found}", Exit.CHECKS_FAILED)

@@ -23,6 +23,9 @@ raise when a student runs every cell.
 from __future__ import annotations
 
 import ast
+import contextlib
+import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,11 +130,22 @@ def generate_student_version(made: NbgraderExport) -> tuple[Path, list[tuple[str
     config.CourseDirectory.root = str(made.root)
     exec((made.root / "nbgrader_config.py").read_text(encoding="utf-8"), {"get_config": lambda: config})
     assignment_id = made.notebook.parent.name
-    done = NbGraderAPI(config=config).generate_assignment(assignment_id)
+    with _venv_on_path():  # nbgrader's gradebook runs the `alembic` executable next to this Python
+        done = NbGraderAPI(config=config).generate_assignment(assignment_id)
     if not done["success"]:
         raise RuntimeError(f"nbgrader generate_assignment failed: {done['error'][-2000:]}")
     student = made.root / "release" / assignment_id / made.notebook.name
     return student, student_leaks(made.assignment, student)
+
+
+@contextlib.contextmanager
+def _venv_on_path():
+    before = os.environ.get("PATH", "")
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + before
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = before
 
 
 def student_leaks(assignment: Assignment, student_notebook: Path) -> list[tuple[str, str]]:

@@ -135,7 +135,8 @@ def test_the_source_notebook_hides_the_solution_behind_the_stub_signature(course
     leaky = tmp_path / "leaky.ipynb"
     nb = json.loads(json.dumps(source))
     nb["cells"] = [c for c in nb["cells"] if c["metadata"]["nbgrader"]["grade_id"] != "fourier_cpu"]
-    nb["cells"].append(cell("code", "    for i in prange(x.shape[0]):  # elements are independent: no shared writes, no reduction"))
+    solution_line = "    for i in prange(x.shape[0]):  # elements are independent: no shared writes, no reduction"
+    nb["cells"].append(cell("code", solution_line))
     leaky.write_text(json.dumps(nb))
     assert student_leaks(a, leaky)
     shutil.rmtree(tmp_path / "nbgrader")
