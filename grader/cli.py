@@ -470,6 +470,31 @@ def export_nbgrader_cmd(
     console.print(f"student version: {student} (nbgrader generate_assignment; no solution or hidden-test line in it)")
 
 
+@export_app.command("otter")
+def export_otter_cmd(
+    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder for the Otter Assign master notebook")],
+    course: CourseOpt = None,
+) -> None:
+    """Write an Otter Assign master notebook (format v1): OUT/<id>.ipynb.
+
+    INSTRUCTORS ONLY: it holds the solution and the hidden test cases. Each rubric line is a
+    question whose test cases grade it with this grader (points in quarter steps); a line the
+    grading machine cannot judge fails with a message starting with PENDING (not a grade).
+
+    \b
+    Example: grader export otter a1 --out otter-a1
+             cd otter-a1 && otter assign --no-run-tests a1_speedup.ipynb dist
+             otter run -a dist/autograder/*.zip submission.ipynb      # results.json
+    """
+    from .notebooks.otter import export_otter
+
+    a = _assignment(_course(course), assignment)
+    made = export_otter(a, out)
+    console.print(f"wrote {made.notebook} ({len(made.lines)} rubric lines as otter questions)")
+    console.print(f"next: cd {made.root} && otter assign --no-run-tests {made.notebook.name} dist")
+
+
 @app.command("collect", hidden=STUDENT_CHECKOUT)
 def collect_cmd(
     assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],

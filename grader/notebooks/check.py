@@ -27,7 +27,7 @@ from pathlib import Path
 from ..core.course import COURSE_ENV, Course, find_course_root
 from ..core.results import Status
 from ..run.grade import grade_submission
-from ..run.notebook import NotebookModule, cells_to_module
+from ..run.notebook import NotebookModule, cell_text, cells_to_module, read_cells
 
 CHECK_MARK = "grader.notebooks.check"  # cells that name it are the grader's (test cells), not the student's code
 COURSE_MARKER = ".parlab-course"  # written by the exports: the course checkout an nbgrader/otter folder grades with
@@ -37,14 +37,14 @@ class Pending(Exception):
     """This line could not be judged here: not a pass and not a zero (see the module docstring)."""
 
 
-def check(assignment: str, line: str, *, hidden: bool = False, gpu: str | None = None) -> float:
+def check(assignment: str, line: str, *, hidden: bool = False, gpu: str | None = None, from_file: bool = False) -> float:
     """Grade ``line`` (TASK.PART.KIND) of ``assignment`` on the code cells this notebook has run.
 
     A student's check (public tests) grades that line alone. Graded with the hidden tests (nbgrader
     autograde, otter run), every line is graded at once, on the first test cell, and the other
     cells read that report while the notebook's code is the same: one sandboxed worker per
     notebook instead of one per line."""
-    module = cells_to_module(_cells_run_so_far())
+    module = cells_to_module(_cells_of_the_notebook_here() if from_file else _cells_run_so_far())
     a = Course(course_root()).resolve(assignment)
     key = (a.id, module.source, hidden, gpu, None if hidden else line)
     report = _reports.get(key)
@@ -53,12 +53,21 @@ def check(assignment: str, line: str, *, hidden: bool = False, gpu: str | None =
             folder = Path(tmp)
             (folder / a.spec.module_file).write_text(module.source, encoding="utf-8")
             report = grade_submission(a, folder, hidden=hidden, gpu=gpu, select=None if hidden else [line])
-        _reports.clear()
+        if len(_reports) > 32:
+            _reports.clear()
         _reports[key] = report = report.for_students() if hidden else report
     return _verdict(report, line, module)
 
 
-_reports: dict[tuple, object] = {}  # the last report, by what it graded
+_reports: dict[tuple, object] = {}  # reports by what they graded (the notebook's code, the tests)
+
+
+def points(assignment: str, line: str, *, hidden: bool = False, gpu: str | None = None, from_file: bool = False) -> float:
+    """What an otter test case asks: the line's points (0 included), or `Pending`."""
+    try:
+        return check(assignment, line, hidden=hidden, gpu=gpu, from_file=from_file)
+    except AssertionError:
+        return 0.0
 
 
 def _verdict(report, line: str, module: NotebookModule) -> float:
@@ -87,8 +96,18 @@ def _cells_run_so_far() -> list[str]:
     try:
         shell = get_ipython()  # type: ignore[name-defined]  # noqa: F821 - defined inside IPython
     except NameError:
-        raise RuntimeError("check() grades the cells of a running notebook: call it from a Jupyter notebook") from None
-    return [text for text in shell.user_ns.get("In", []) if text and CHECK_MARK not in text]
+        shell = None
+    history = [text for text in (shell.user_ns.get("In", []) if shell else []) if text and CHECK_MARK not in text]
+    if not history:
+        return _cells_of_the_notebook_here()
+    return history
+
+
+def _cells_of_the_notebook_here() -> list[str]:
+    found = sorted(Path.cwd().glob("*.ipynb"))
+    if len(found) != 1:
+        raise RuntimeError(f"check() grades the one notebook in {Path.cwd()}; found {len(found)}")
+    return [cell_text(c) for c in read_cells(found[0]) if c.get("cell_type") == "code" and CHECK_MARK not in cell_text(c)]
 
 
 def course_root() -> Path:

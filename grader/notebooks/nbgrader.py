@@ -6,7 +6,7 @@ The source notebook (`source/<id>/<id>.ipynb`, nbgrader metadata schema 3) holds
 - the course code the stub and the solution share (imports, constants, serial references) as
   read-only code cells;
 - each function students write as a solution cell: the stub's signature and docstring, the
-  solution's body between `### BEGIN SOLUTION` / `### END SOLUTION` (so `nbgrader
+  solution's body between `# BEGIN SOLUTION` / `# END SOLUTION` (so `nbgrader
   generate_assignment` hands out the stub), and the solution's own helpers as one more solution
   cell (students may write theirs there);
 - one grade cell per rubric line, with the spec's points, that calls `check()`
@@ -63,15 +63,18 @@ def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked:
     return {"nbgrader": meta}
 
 
-def source_notebook(assignment: Assignment) -> tuple[dict, dict[str, float]]:
+def course_cells(assignment: Assignment) -> list[tuple[str, str, dict]]:
+    """(cell type, source, nbgrader metadata) of the handout, course code, functions and helpers:
+    what the nbgrader and otter exports share. Solution regions use `# BEGIN SOLUTION` /
+    `# END SOLUTION`, which both tools read."""
     spec = assignment.spec
     stub_text = assignment.stub_module.read_text(encoding="utf-8")
     solution_text = assignment.solution_module.read_text(encoding="utf-8")
     stub_defs = _definitions(stub_text)
     graded = {f for t in spec.tasks for p in t.parts.values() for f in p.functions}
     cells = [
-        cell("markdown", assignment.folder.joinpath("README.md").read_text(encoding="utf-8"), _meta("handout", locked=True)),
-        cell("markdown", _how_graded(assignment), _meta("how-graded", locked=True)),
+        ("markdown", assignment.folder.joinpath("README.md").read_text(encoding="utf-8"), _meta("handout", locked=True)),
+        ("markdown", _how_graded(assignment), _meta("how-graded", locked=True)),
     ]
     solution_cells = code_cells(solution_text)
     bodies = {name: text for text in solution_cells for name in _names(text) & graded}
@@ -81,26 +84,25 @@ def source_notebook(assignment: Assignment) -> tuple[dict, dict[str, float]]:
         names = sorted(_names(text) & graded)
         if not names:
             shared += 1
-            cells.append(cell("code", text, _meta(f"course-code-{shared}", locked=True)))
+            cells.append(("code", text, _meta(f"course-code-{shared}", locked=True)))
             continue
         if helpers:  # after the course code they may use, before the first function that may call them
             cells.append(_helpers_cell(helpers))
             helpers = []
-        cells.append(cell("code", _solution_function(bodies[names[0]], stub_defs.get(names[0])), _meta(names[0], solution=True)))
+        cells.append(("code", _solution_function(bodies[names[0]], stub_defs.get(names[0])), _meta(names[0], solution=True)))
     if helpers:
         cells.append(_helpers_cell(helpers))
-    lines = {str(line): points for line, points in spec.lines().items()}
-    cells.append(
-        cell("code", f"import {CHECK_MARK}  # the grader's check() for the cells below", _meta("grader-setup", locked=True))
-    )
+    return cells
+
+
+def source_notebook(assignment: Assignment) -> tuple[dict, dict[str, float]]:
+    cells = [cell(kind, text, meta) for kind, text, meta in course_cells(assignment)]
+    lines = {str(line): points for line, points in assignment.spec.lines().items()}
+    setup = f"import {CHECK_MARK}  # the grader's check() for the cells below"
+    cells.append(cell("code", setup, _meta("grader-setup", locked=True)))
     for line, points in lines.items():
-        cells.append(
-            cell(
-                "code",
-                _test_cell(assignment.id, line, points),
-                _meta(line.replace(".", "-"), grade=True, locked=True, points=points),
-            )
-        )
+        meta = _meta(line.replace(".", "-"), grade=True, locked=True, points=points)
+        cells.append(cell("code", _test_cell(assignment.id, line, points), meta))
     return notebook(cells), lines
 
 
@@ -184,13 +186,10 @@ def _how_graded(assignment: Assignment) -> str:
     )
 
 
-def _helpers_cell(texts: list[str]) -> dict:
+def _helpers_cell(texts: list[str]) -> tuple[str, str, dict]:
     body = "\n\n".join(texts)
-    return cell(
-        "code",
-        "# Your helper functions, kernels and constants (optional)\n### BEGIN SOLUTION\n" + body + "\n### END SOLUTION",
-        _meta(f"helpers-{abs(hash(body)) % 10**8}", solution=True),
-    )
+    text = "# Your helper functions, kernels and constants (optional)\n# BEGIN SOLUTION\n" + body + "\n# END SOLUTION"
+    return ("code", text, _meta("helpers", solution=True))
 
 
 def _solution_function(solution: str, stub: ast.FunctionDef | None) -> str:
@@ -209,7 +208,7 @@ def _solution_function(solution: str, stub: ast.FunctionDef | None) -> str:
     text = "\n".join(lines[body[0].lineno - 1 : fn.end_lineno])
     quoted = '"""' + (doc or "Your code here.").replace('"""', "'''") + '"""'
     docstring = "\n".join(indent + ln if ln else ln for ln in quoted.splitlines())
-    return f"{head}\n{docstring}\n{indent}### BEGIN SOLUTION\n{text}\n{indent}### END SOLUTION"
+    return f"{head}\n{docstring}\n{indent}# BEGIN SOLUTION\n{text}\n{indent}# END SOLUTION"
 
 
 def _definitions(source: str) -> dict[str, ast.FunctionDef]:

@@ -97,6 +97,8 @@ def cells_to_module(cells: list[str], header: str = HEADER) -> NotebookModule:
                 continue  # a docstring or a note: nothing runs
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                 continue  # legal only at the top of a module; a notebook may have it in any cell
+            if _autograder_setup(node):
+                continue  # otter's `grader = otter.Notebook(...)`: the notebook tool's, not the student's
             start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
             segment = "\n".join(lines[start - 1 : node.end_lineno])
             (kept if isinstance(node, KEPT) else left).append(segment)
@@ -109,6 +111,26 @@ def cells_to_module(cells: list[str], header: str = HEADER) -> NotebookModule:
         if kept:
             out.source += f"\n\n# --- cell {number}\n" + "\n".join(kept) + "\n"
     return out
+
+
+AUTOGRADERS = {"otter", "nbgrader"}
+
+
+def _autograder_setup(node: ast.stmt) -> bool:
+    """An import of a notebook autograder, an assignment from a call into one, or otter's check call."""
+    if isinstance(node, ast.Import):
+        return all(a.name.split(".")[0] in AUTOGRADERS for a in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] in AUTOGRADERS
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):  # otter's `grader.check("q1")`
+        func = node.value.func
+        return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "grader"
+    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+        func = node.value.func
+        while isinstance(func, ast.Attribute):
+            func = func.value
+        return isinstance(func, ast.Name) and func.id in AUTOGRADERS
+    return False
 
 
 def _without_magics(text: str) -> tuple[str, list[str]]:

@@ -127,7 +127,7 @@ def test_the_source_notebook_hides_the_solution_behind_the_stub_signature(course
     fn = next(c for c in source["cells"] if c["metadata"]["nbgrader"]["grade_id"] == "fourier_cpu")
     text = fn["source"]
     assert text.startswith("@njit(parallel=True)\ndef fourier_cpu(x, terms):")
-    assert text.index("### BEGIN SOLUTION") < text.index("in prange(") < text.index("### END SOLUTION")
+    assert text.index("# BEGIN SOLUTION") < text.index("in prange(") < text.index("# END SOLUTION")
     tests = [c for c in source["cells"] if c["metadata"]["nbgrader"].get("grade")]
     assert [c["metadata"]["nbgrader"]["points"] for c in tests] == list(a.spec.lines().values())
     assert code_cells("import math\nX = 1\n\n\ndef f():\n    pass\n") == ["import math\nX = 1", "def f():\n    pass"]
