@@ -68,6 +68,7 @@ def _console(stderr: bool = False) -> Console:
 console = _console()
 err_console = _console(stderr=True)
 
+AssignmentArg = Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")]
 CourseOpt = Annotated[
     Optional[Path],
     typer.Option("--course", help="course checkout holding assignments/ (default: found from the current folder)"),
@@ -232,7 +233,7 @@ def list_assignments(course: CourseOpt = None) -> None:
 
 @app.command("test")
 def test(
-    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    assignment: AssignmentArg,
     submission: Annotated[
         Optional[Path], typer.Option("--submission", help="folder with your module or notebook (default: the assignment folder)")
     ] = None,
@@ -261,7 +262,7 @@ def test(
 
 @app.command("grade", hidden=STUDENT_CHECKOUT)
 def grade(
-    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    assignment: AssignmentArg,
     submission: Annotated[
         Path, typer.Option("--submission", help="folder holding the student's module, or the notebook (.ipynb) handed in instead")
     ],
@@ -378,7 +379,7 @@ def validate(
 
 @app.command("release", hidden=STUDENT_CHECKOUT)
 def release(
-    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    assignment: AssignmentArg,
     out: Annotated[
         Optional[Path], typer.Option("--out", "-o", help="folder for the student repository (default: release/<assignment>)")
     ] = None,
@@ -413,7 +414,7 @@ app.add_typer(export_app, name="export", hidden=STUDENT_CHECKOUT)
 
 @export_app.command("gradescope")
 def export_gradescope(
-    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    assignment: AssignmentArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="zip to write, e.g. autograder.zip")] = Path("autograder.zip"),
     course: CourseOpt = None,
 ) -> None:
@@ -436,7 +437,7 @@ def export_gradescope(
 
 @export_app.command("nbgrader")
 def export_nbgrader_cmd(
-    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    assignment: AssignmentArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="nbgrader course folder to create or update")],
     course: CourseOpt = None,
 ) -> None:
@@ -472,7 +473,7 @@ def export_nbgrader_cmd(
 
 @export_app.command("otter")
 def export_otter_cmd(
-    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    assignment: AssignmentArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="folder for the Otter Assign master notebook")],
     course: CourseOpt = None,
 ) -> None:
@@ -497,7 +498,7 @@ def export_otter_cmd(
 
 @app.command("collect", hidden=STUDENT_CHECKOUT)
 def collect_cmd(
-    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    assignment: AssignmentArg,
     roster: Annotated[Path, typer.Option("--roster", help="CSV: student_id,name,repo[,extension_days]")],
     deadline: Annotated[str, typer.Option("--deadline", help="ISO 8601 with a time zone, e.g. 2026-12-01T23:59:00+01:00")],
     out: Annotated[Path, typer.Option("--out", "-o", help="submissions folder to create or update")],
@@ -546,7 +547,7 @@ def collect_cmd(
 
 @app.command("grade-all", hidden=STUDENT_CHECKOUT)
 def grade_all_cmd(
-    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    assignment: AssignmentArg,
     submissions: Annotated[Path, typer.Option("--submissions", help="folder written by `grader collect`")],
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, help="correctness gradings at once (speed is always one at a time)")
@@ -616,7 +617,7 @@ def grade_all_cmd(
 
 @app.command("report", hidden=STUDENT_CHECKOUT)
 def report_cmd(
-    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    assignment: AssignmentArg,
     submissions: Annotated[Path, typer.Option("--submissions", help="folder written by `grader collect` and `grade-all`")],
     report_dir: Annotated[Optional[Path], typer.Option("--report", help="output folder (default: SUBMISSIONS/report)")] = None,
     pending_as_zero: PendingAsZeroOpt = False,
@@ -679,7 +680,7 @@ def _write_reports(a: Assignment, submissions: Path, out: Path, failures: list[s
 
 @app.command("override", hidden=STUDENT_CHECKOUT)
 def override_cmd(
-    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    assignment: AssignmentArg,
     submissions: Annotated[Path, typer.Option("--submissions", help="the class folder (written by collect and grade-all)")],
     student: Annotated[Optional[str], typer.Option("--student", help="student_id from the roster")] = None,
     line: Annotated[
@@ -728,7 +729,7 @@ def override_cmd(
 
 @app.command("merge-class", hidden=STUDENT_CHECKOUT)
 def merge_class_cmd(
-    assignment: Annotated[str, typer.Argument(help="assignment folder name or short prefix, e.g. a1")],
+    assignment: AssignmentArg,
     submissions: Annotated[Path, typer.Option("--submissions", help="this class's folder (written by collect and grade-all)")],
     other: Annotated[
         Path, typer.Option("--from", help="the same class graded elsewhere (e.g. the folder copied back from a GPU machine)")
