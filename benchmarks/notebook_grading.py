@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader.core.course import Course  # noqa: E402
-from grader.notebooks.nbgrader import export_nbgrader, generate_student_version  # noqa: E402
+from grader.notebooks.nbgrader import export_nbgrader, generate_student_version, nbgrader_api  # noqa: E402
 from grader.run.grade import grade_submission  # noqa: E402
 
 
@@ -35,18 +35,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     from nbgrader.api import Gradebook
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config import Config
 
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
     a = Course(ROOT).resolve(args.assignment)
     with tempfile.TemporaryDirectory(prefix="parlab-nb-bench-") as tmp:
         made = export_nbgrader(a, Path(tmp) / "course")
         generate_student_version(made)
-        config = Config()
-        config.CourseDirectory.root = str(made.root)
-        exec((made.root / "nbgrader_config.py").read_text(), {"get_config": lambda: config})
-        api = NbGraderAPI(config=config)
+        api = nbgrader_api(made.root)
         nbgrader_s, engine_s, points = [], [], {}
         for run in range(args.runs):
             student = f"s{run}"

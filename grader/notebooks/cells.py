@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..run.notebook import statement_start
+
 NBFORMAT = {"nbformat": 4, "nbformat_minor": 5}
 KERNEL = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -27,7 +29,7 @@ def code_cells(source: str) -> list[str]:
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node is tree.body[0]:
             previous_end = node.end_lineno or 0
             continue
-        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        start = statement_start(node)
         while start - 1 > previous_end and lines[start - 2].lstrip().startswith("#"):
             start -= 1  # comments right above a statement belong to it
         text = "\n".join(lines[start - 1 : node.end_lineno])

@@ -27,7 +27,7 @@ from pathlib import Path
 from ..core.course import COURSE_ENV, Course, find_course_root
 from ..core.results import Status
 from ..run.grade import grade_submission
-from ..run.notebook import NotebookModule, cell_text, cells_to_module, read_cells
+from ..run.notebook import NotebookModule, cells_to_module, code_cell_texts
 
 CHECK_MARK = "grader.notebooks.check"  # cells that name it are the grader's (test cells), not the student's code
 COURSE_MARKER = ".parlab-course"  # written by the exports: the course checkout an nbgrader/otter folder grades with
@@ -107,7 +107,7 @@ def _cells_of_the_notebook_here() -> list[str]:
     found = sorted(Path.cwd().glob("*.ipynb"))
     if len(found) != 1:
         raise RuntimeError(f"check() grades the one notebook in {Path.cwd()}; found {len(found)}")
-    return [cell_text(c) for c in read_cells(found[0]) if c.get("cell_type") == "code" and CHECK_MARK not in cell_text(c)]
+    return [text for text in code_cell_texts(found[0]) if CHECK_MARK not in text]
 
 
 def course_root() -> Path:

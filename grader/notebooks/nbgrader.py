@@ -121,19 +121,24 @@ class NbgraderUnavailable(RuntimeError):
     """nbgrader is not installed here (the `notebooks` extra)."""
 
 
-def generate_student_version(made: NbgraderExport) -> tuple[Path, list[tuple[str, str]]]:
-    """Run nbgrader's generate_assignment on the export; the student notebook and what it leaks."""
+def nbgrader_api(root: Path):
+    """nbgrader's API for the course folder ``root``, configured by the export's nbgrader_config.py."""
     try:
         from nbgrader.apps import NbGraderAPI
         from traitlets.config import Config
     except ImportError:
         raise NbgraderUnavailable("nbgrader is not installed (pip install -e '.[notebooks]')") from None
     config = Config()
-    config.CourseDirectory.root = str(made.root)
-    exec((made.root / "nbgrader_config.py").read_text(encoding="utf-8"), {"get_config": lambda: config})
+    config.CourseDirectory.root = str(root)
+    exec((root / "nbgrader_config.py").read_text(encoding="utf-8"), {"get_config": lambda: config})
+    return NbGraderAPI(config=config)
+
+
+def generate_student_version(made: NbgraderExport) -> tuple[Path, list[tuple[str, str]]]:
+    """Run nbgrader's generate_assignment on the export; the student notebook and what it leaks."""
     assignment_id = made.notebook.parent.name
     with _venv_on_path():  # nbgrader's gradebook runs the `alembic` executable next to this Python
-        done = NbGraderAPI(config=config).generate_assignment(assignment_id)
+        done = nbgrader_api(made.root).generate_assignment(assignment_id)
     if not done["success"]:
         raise RuntimeError(f"nbgrader generate_assignment failed: {done['error'][-2000:]}")
     student = made.root / "release" / assignment_id / made.notebook.name
@@ -201,9 +206,7 @@ def _solution_function(solution: str, stub: ast.FunctionDef | None) -> str:
     doc = ast.get_docstring(stub) if stub is not None else ast.get_docstring(fn)
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and len(body) > 1:
         body = body[1:]
-    head = "\n".join(lines[: body[0].lineno - 1])
-    if fn.body[0] is not body[0]:  # drop the solution's own docstring from the header
-        head = "\n".join(lines[: fn.body[0].lineno - 1])
+    head = "\n".join(lines[: fn.body[0].lineno - 1])  # decorators and signature, not the solution's docstring
     indent = " " * body[0].col_offset
     text = "\n".join(lines[body[0].lineno - 1 : fn.end_lineno])
     quoted = '"""' + (doc or "Your code here.").replace('"""', "'''") + '"""'

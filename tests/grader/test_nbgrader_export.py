@@ -18,16 +18,15 @@ import pytest
 
 from grader.core.devices import TIMING_ENV
 from grader.notebooks.cells import cell, code_cells
-from grader.notebooks.nbgrader import export_nbgrader, generate_student_version, student_leaks
+from grader.notebooks.nbgrader import export_nbgrader, generate_student_version, nbgrader_api, student_leaks
 from grader.run.grade import grade_submission
 
 from ..conftest import ROOT
 
 BIN = Path(sys.executable).parent
 
-nbgrader_apps = pytest.importorskip("nbgrader.apps", reason="the notebooks extra is not installed: pip install -e '.[notebooks]'")
+pytest.importorskip("nbgrader.apps", reason="the notebooks extra is not installed: pip install -e '.[notebooks]'")
 from nbgrader.api import Gradebook  # noqa: E402
-from traitlets.config import Config  # noqa: E402
 
 WRONG = {  # known-wrong files (tests/wrong/) that break a correctness line
     "a2_races": ["racy_histogram_cpu", "missing_syncthreads_dot_gpu"],
@@ -43,10 +42,7 @@ class NbgraderCourse:
         self.export = export_nbgrader(assignment, root)
         self.root = self.export.root
         self.student_notebook, self.leaks = generate_student_version(self.export)
-        config = Config()
-        config.CourseDirectory.root = str(self.root)
-        exec((self.root / "nbgrader_config.py").read_text(), {"get_config": lambda: config})
-        self.api = nbgrader_apps.NbGraderAPI(config=config)
+        self.api = nbgrader_api(self.root)
 
     def autograde(self, student: str, nb: dict) -> dict[str, float]:
         folder = self.root / "submitted" / student / self.assignment.id

@@ -71,11 +71,6 @@ class Access(NamedTuple):
     line: int  # the kernel's source line
 
 
-def thread_state() -> Any | None:
-    """The simulated CUDA thread running now, or None outside a kernel."""
-    return current()
-
-
 class _Cell:
     """What one element has seen during the current launch (global) or block (shared)."""
 
@@ -103,7 +98,7 @@ class RaceDetector:
             self._shared = {}  # every block has its own shared memory
 
     def record(self, address: int, shared: bool, kind: str, value: Any, index: Any, depth: int) -> None:
-        t = thread_state()
+        t = current()
         if t is None:
             return
         if t._race_atomic:

@@ -369,7 +369,7 @@ def _dims(d: tuple[int, ...]) -> int | tuple[int, ...]:
 
 def _atomic(method: Any) -> Any:
     def atomic(self, *args, **kwargs):
-        t = races.thread_state()
+        t = blocks.current()
         if t is None:
             return method(self, *args, **kwargs)
         t._race_atomic = True

@@ -21,9 +21,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .blocks import pause
+from .blocks import current, pause
 from .poison import poison_value
-from .races import thread_state, without_thread_prefix
+from .races import without_thread_prefix
 
 WARP = 32
 FULL_MASK = 0xFFFFFFFF
@@ -80,7 +80,7 @@ def _existing_lanes(t: Any) -> frozenset[int]:
 
 def _exchange(op: str, mask: int, value: Any, combine: Callable[[int, dict[int, Any]], Any]) -> Any:
     """Deposit ``value`` for this lane, wait for the mask's lanes, return ``combine(lane, values)``."""
-    t = thread_state()
+    t = current()
     if t is None:
         raise WarpError(f"cuda.{op} called outside a kernel")
     manager = t._manager
@@ -196,17 +196,17 @@ class WarpIntrinsics:
 
     def syncwarp(self, mask=FULL_MASK):
         _exchange("syncwarp", mask, None, lambda lane, v: None)
-        t = thread_state()
+        t = current()
         t._race_warp_epoch += 1  # memory before the syncwarp is ordered before memory after it
 
     def activemask(self):
-        t = thread_state()
+        t = current()
         threads = t._manager.__dict__.get("_threads", {})
         base = t.thread_id // WARP * WARP
         return sum(1 << lane for lane in _existing_lanes(t) if not _exited(threads.get(base + lane)))
 
     def lanemask_lt(self):
-        t = thread_state()
+        t = current()
         return (1 << (t.thread_id % WARP)) - 1
 
 
