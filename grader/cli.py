@@ -456,7 +456,10 @@ def export_nbgrader_cmd(
     from .notebooks.nbgrader import NbgraderUnavailable, export_nbgrader, generate_student_version
 
     a = _assignment(_course(course), assignment)
-    made = export_nbgrader(a, out)
+    try:
+        made = export_nbgrader(a, out)
+    except OSError as exc:
+        raise fail(f"cannot write the nbgrader folder {out}: {exc.strerror or exc}") from None
     console.print(f"wrote {made.notebook} ({len(made.lines)} graded rubric lines) and {made.root / 'nbgrader_config.py'}")
     try:
         student, leaks = generate_student_version(made)
@@ -491,7 +494,10 @@ def export_otter_cmd(
     from .notebooks.otter import export_otter
 
     a = _assignment(_course(course), assignment)
-    made = export_otter(a, out)
+    try:
+        made = export_otter(a, out)
+    except OSError as exc:
+        raise fail(f"cannot write the otter folder {out}: {exc.strerror or exc}") from None
     console.print(f"wrote {made.notebook} ({len(made.lines)} rubric lines as otter questions)")
     console.print(f"next: cd {made.root} && otter assign --no-run-tests {made.notebook.name} dist")
 

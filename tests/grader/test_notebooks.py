@@ -116,3 +116,18 @@ def test_grader_cli_grades_a_notebook(a1, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "3.0/3" in done.stdout and "graded the code cells of speedup.ipynb" in done.stdout
+
+
+@pytest.mark.parametrize("tool", ["nbgrader", "otter"])
+def test_an_export_to_an_unwritable_folder_is_an_error_not_a_traceback(tool, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    grader = str(Path(sys.executable).parent / "grader")
+    done = subprocess.run(
+        [grader, "export", tool, "a1", "--out", str(blocker / "out"), "--course", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0 and "Traceback" not in done.stderr + done.stdout
+    assert f"cannot write the {tool} folder" in " ".join((done.stderr + done.stdout).split())
