@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from grader.perf import grade_cpu_speedup, grade_gpu_speedup
-from grader.testkit import assert_array_close, assert_int_equal, assert_real_close, grade
+from grader.testkit import assert_array_close, assert_int_equal, assert_race_free, assert_real_close, grade
 
 # ------------------------------------------------------------------------- task amdahl
 
@@ -37,6 +37,7 @@ def test_fourier_cpu_matches_serial(impl, reference, spec):
     terms = spec.part("fourier", "cpu").params["terms"]
     x = _inputs(1000)
     assert_array_close(impl.fourier_cpu(x, terms), reference.fourier_serial(x, terms), what="fourier_cpu(x)")
+    assert_race_free(impl.fourier_cpu, _inputs(257), terms)  # prange threads that share scratch memory
 
 
 @grade(task="fourier", part="gpu", points=1)

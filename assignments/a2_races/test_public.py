@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from grader.perf import grade_cpu_speedup, grade_gpu_speedup
-from grader.testkit import assert_array_close, assert_counts, assert_real_close, grade
+from grader.testkit import assert_array_close, assert_counts, assert_race_free, assert_real_close, grade
 
 # ------------------------------------------------------------------------- task histogram
 
@@ -22,6 +22,8 @@ def _values(n, nbins, seed=0, dtype=np.int32):
 @grade(task="histogram", part="cpu", points=1)
 def test_histogram_cpu_matches_serial(impl, reference, spec):
     nbins = spec.part("histogram", "cpu").params["nbins"]
+    # First a traced run: prange threads that update the same bin are found on any machine.
+    assert_race_free(impl.histogram_cpu, _values(4099, 3), 3)
     v = _values(100_003, nbins)
     assert_counts(impl.histogram_cpu(v, nbins), reference.histogram_serial(v, nbins), what="histogram_cpu")
     # Then two bins, a million values, called again and again for about a second: where threads
@@ -79,6 +81,7 @@ def _dot_check(n):
 
 @grade(task="dot", part="cpu", points=1)
 def test_dot_cpu_matches_serial(impl, reference):
+    assert_race_free(impl.dot_cpu, *_vectors(4099))  # prange threads that share a partial sum
     a, b = _vectors(100_003)
     assert_real_close(impl.dot_cpu(a, b), reference.dot_serial(a, b), rel=1e-9, abs=1e-9, what="dot_cpu(a, b)")
     a, b = np.abs(a) + 0.5, np.abs(b) + 0.5  # positive products: a lost update can only make it smaller

@@ -9,7 +9,7 @@ checkerboard and very large or very small values) and check that the input is le
 import numpy as np
 
 from grader.perf import grade_cpu_speedup, grade_gpu_speedup
-from grader.testkit import assert_array_close, assert_int_equal, assert_real_close, grade
+from grader.testkit import assert_array_close, assert_int_equal, assert_race_free, assert_real_close, grade
 
 
 def _image(rows, cols, seed=0):
@@ -41,6 +41,7 @@ def _into(fn, shape):
 
 @grade(task="blur", part="cpu", points=1)
 def test_blur_cpu_matches_serial(impl, reference):
+    assert_race_free(impl.blur_cpu, _image(17, 23), np.zeros((17, 23)))  # prange threads that share scratch memory
     image = _image(123, 45)
     out = np.full_like(image, np.nan)
     impl.blur_cpu(image, out)

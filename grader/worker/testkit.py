@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from . import prange_trace
+
 HIDDEN_SEED = secrets.randbits(32)  # drawn afresh in every grading worker, never printed
 
 
@@ -208,3 +210,13 @@ def assert_array_close(
 def _first(mask: np.ndarray) -> int | tuple[int, ...]:
     idx = np.argwhere(mask)[0]
     return int(idx[0]) if idx.size == 1 else tuple(int(v) for v in idx)
+
+
+def assert_race_free(fn: Any, *args: Any, what: str = "") -> None:
+    """Fail if ``fn(*args)``, run with its prange loops traced (`grader.worker.prange_trace`), lets two
+    threads share an array element one of them writes. The same verdict in every run, however busy
+    the machine: use small inputs (the trace runs the loops as plain Python) and keep a timed
+    contention test after it for code the trace cannot follow (which passes here)."""
+    verdict = prange_trace.trace(fn, *args)
+    if verdict.conflict is not None:
+        raise AssertionError(verdict.conflict.describe(what or getattr(fn, "__name__", "the function")))

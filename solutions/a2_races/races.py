@@ -23,7 +23,6 @@ def histogram_serial(values, nbins):
     return counts
 
 
-
 @njit(parallel=True)
 def histogram_cpu(values, nbins):
     """Privatized bins: one row per chunk, each chunk counted by one thread, rows summed at the end."""
@@ -78,7 +77,6 @@ def dot_serial(a, b):
     for i in range(a.shape[0]):
         acc += a[i] * b[i]
     return acc
-
 
 
 @njit(parallel=True)

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from grader.testkit import INT_TYPES, assert_array_close, assert_real_close, grade, hidden_rng
+from grader.testkit import INT_TYPES, assert_array_close, assert_race_free, assert_real_close, grade, hidden_rng
 
 # ------------------------------------------------------------------------- task amdahl
 
@@ -72,6 +72,7 @@ def _inputs(n: int, dtype, salt: int) -> np.ndarray:
 def test_fourier_cpu_random_sizes_and_values(impl, reference, spec):
     part = spec.part("fourier", "cpu")
     terms = part.params["terms"]
+    assert_race_free(impl.fourier_cpu, _inputs(257, np.float64, 150), terms)  # prange threads sharing scratch memory
     for salt, n in enumerate(part.sizes):
         x = _inputs(n, np.float64, 100 + salt)
         kept = x.copy()
@@ -82,6 +83,7 @@ def test_fourier_cpu_random_sizes_and_values(impl, reference, spec):
 
 @grade(task="fourier", part="cpu", points=1)
 def test_fourier_cpu_float32_and_term_counts(impl, reference):
+    assert_race_free(impl.fourier_cpu, _inputs(65, np.float32, 151), 3)
     for salt, (n, terms, dtype) in enumerate(
         [(1, 1, np.float32), (33, 5, np.float32), (4099, 17, np.float32), (513, 0, np.float64)]
     ):

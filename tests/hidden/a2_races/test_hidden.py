@@ -3,8 +3,10 @@
 Random values from a seed students cannot see; skewed data (every value in one bin, where a race
 loses the most updates); bin counts other than the public test's 64 (up to MAX_BINS on the GPU);
 sizes that are not multiples of any block size; size 1; other integer dtypes; a GPU input that needs
-more blocks than a capped grid offers; inputs left untouched; contention tests for every CPU part
-that writes shared memory. Failure messages do not reveal expected values (reveal=False).
+more blocks than a capped grid offers; inputs left untouched; for every CPU part that writes
+shared memory, a traced run of its prange loops (`assert_race_free`: the same verdict in every run)
+and then a timed contention test (for code the trace cannot follow). Failure messages do not
+reveal expected values (reveal=False).
 """
 
 import time
@@ -13,7 +15,7 @@ import numpy as np
 from numba import config as numba_config
 from numba import get_num_threads, set_num_threads
 
-from grader.testkit import REAL_TYPES, assert_counts, assert_real_close, grade, hidden_rng
+from grader.testkit import REAL_TYPES, assert_counts, assert_race_free, assert_real_close, grade, hidden_rng
 
 CONTENTION_S = {"histogram": 5.0, "dot": 2.0}  # how long each contention test keeps calling
 _wall = time.perf_counter  # bound before any student code is imported
@@ -60,11 +62,27 @@ def _cases(sizes, nbins, salt):
         yield f"n={n} skewed", skew
 
 
+def _histogram_race_free(impl):
+    """A traced run (`assert_race_free`): prange threads updating the same bin are found whatever the
+    machine's load. Every CPU correctness test starts with it, so racy code loses the whole line in
+    every run, not only in the runs where its threads happened to collide."""
+    rng = hidden_rng(97)
+    for nbins in (1, 3, 64):
+        assert_race_free(impl.histogram_cpu, rng.integers(0, nbins, 4099).astype(np.int32), nbins)
+
+
+def _dot_race_free(impl):
+    """The same for dot_cpu: prange threads adding into a shared partial sum."""
+    rng = hidden_rng(96)
+    assert_race_free(impl.dot_cpu, rng.uniform(0.5, 1.5, 4099), rng.uniform(0.5, 1.5, 4099))
+
+
 # ------------------------------------------------------------------------- task histogram
 
 
 @grade(task="histogram", part="cpu", points=2)
 def test_histogram_cpu_random_skewed_and_edge_inputs(impl, reference, spec):
+    _histogram_race_free(impl)
     part = spec.part("histogram", "cpu")
     for nbins in (part.params["nbins"], 1, 7, 80, 100, 256, 1000):
         for label, v in _cases(part.sizes, nbins, salt=nbins):
@@ -75,8 +93,10 @@ def test_histogram_cpu_random_skewed_and_edge_inputs(impl, reference, spec):
 
 @grade(task="histogram", part="cpu", points=1)
 def test_histogram_cpu_loses_no_update_under_contention(impl, reference):
-    """Many values in very few bins, counted again and again, with more threads than usual too."""
+    """First a traced run (threads sharing a bin are found whatever the machine's load), then many
+    values in very few bins, counted again and again, with more threads than usual too."""
     rng = hidden_rng(99)
+    _histogram_race_free(impl)
     cases = []
     for n, nbins in ((2_000_000, 2), (200_003, 1), (500_000, 3), (4_000_000, 1)):
         v = rng.integers(0, nbins, n).astype(np.int32)
@@ -124,6 +144,7 @@ def test_histogram_gpu_any_bin_count_and_many_blocks(impl, reference, spec, gpu)
 
 @grade(task="dot", part="cpu", points=1)
 def test_dot_cpu_random_and_edge_inputs(impl, reference, spec):
+    _dot_race_free(impl)
     rng = hidden_rng(7)
     for n in spec.part("dot", "cpu").sizes:
         for scale in (1.0, 1e-3, 1e6):
@@ -139,6 +160,7 @@ def test_dot_cpu_random_and_edge_inputs(impl, reference, spec):
 
 @grade(task="dot", part="cpu", points=1)
 def test_dot_cpu_known_values(impl):
+    _dot_race_free(impl)
     ones = np.ones(1_000_001)
     assert_real_close(impl.dot_cpu(ones, ones), 1_000_001.0, rel=0, abs=1e-6, what="dot_cpu of two vectors of ones")
     assert_real_close(impl.dot_cpu(np.array([3.0]), np.array([-2.0])), -6.0, what="dot_cpu of size 1")
@@ -146,9 +168,11 @@ def test_dot_cpu_known_values(impl):
 
 @grade(task="dot", part="cpu", points=1)
 def test_dot_cpu_loses_no_update_under_contention(impl, reference):
-    """Positive products (a lost update always shows), sizes from ten thousand to a million, called
+    """First a traced run (threads sharing a partial sum are found whatever the machine's load), then
+    positive products (a lost update always shows), sizes from ten thousand to a million, called
     again and again, with more threads than usual too."""
     rng = hidden_rng(98)
+    _dot_race_free(impl)
     cases = []
     for n in (10_007, 100_003, 1_000_003):
         a, b = rng.uniform(0.5, 1.5, n), rng.uniform(0.5, 1.5, n)

@@ -17,7 +17,7 @@ import pytest
 from numba import config as numba_config
 from numba import get_num_threads, set_num_threads
 
-from grader.testkit import INT_TYPES, assert_array_close, assert_real_close, grade, hidden_rng
+from grader.testkit import INT_TYPES, assert_array_close, assert_race_free, assert_real_close, grade, hidden_rng
 
 CONTENTION_S = 2.0  # how long the contention test keeps calling
 _wall = time.perf_counter  # bound before any student code is imported
@@ -74,8 +74,18 @@ def _gpu_shapes(sides, simulated):
 # ------------------------------------------------------------------------- task blur
 
 
+def _blur_race_free(impl):
+    """A traced run (`assert_race_free`): prange threads sharing scratch memory, or reading rows of
+    `out` another thread writes, are found whatever the machine's load. Every CPU correctness test
+    starts with it, so racy code loses the whole line in every run."""
+    rng = hidden_rng(5)
+    for rows, cols in ((17, 23), (9, 64)):
+        assert_race_free(impl.blur_cpu, rng.uniform(-1.0, 1.0, (rows, cols)), np.zeros((rows, cols)))
+
+
 @grade(task="blur", part="cpu", points=1)
 def test_blur_cpu_random_shapes_and_values(impl, reference, spec):
+    _blur_race_free(impl)
     rng = hidden_rng(1)
     for rows, cols in _cpu_shapes(spec.part("blur", "cpu").sizes):
         for label, image in _images(rows, cols, rng):
@@ -98,6 +108,7 @@ def test_blur_cpu_random_shapes_and_values(impl, reference, spec):
 @grade(task="blur", part="cpu", points=1)
 def test_blur_cpu_boundary_rule(impl):
     """The boundary rule on hand-made images: an edge pixel's missing neighbours are copies of the nearest pixel."""
+    _blur_race_free(impl)
     image = np.zeros((4, 5))
     image[0, 0] = 16.0
     out = np.full_like(image, np.nan)
@@ -128,10 +139,12 @@ def _thread_counts():
 
 @grade(task="blur", part="cpu", points=1)
 def test_blur_cpu_rows_never_clash(impl, reference):
-    """Images of a few long rows to many short ones, blurred again and again for a fixed time (the
+    """First a traced run (threads sharing scratch memory are found whatever the machine's load),
+    then images of a few long rows to many short ones, blurred again and again for a fixed time (the
     busier the machine, the more calls), with more threads than usual too: threads that share any
     scratch memory overwrite each other's rows."""
     rng = hidden_rng(4)
+    _blur_race_free(impl)
     cases = []
     for rows, cols in ((64, 1000), (256, 256), (16, 10_000), (1000, 64)):
         image = rng.uniform(-1.0, 1.0, (rows, cols))

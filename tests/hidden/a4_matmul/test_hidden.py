@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from grader.testkit import INT_TYPES, assert_real_close, grade, hidden_rng
+from grader.testkit import INT_TYPES, assert_race_free, assert_real_close, grade, hidden_rng
 
 
 def _shapes(sizes, rng):
@@ -76,8 +76,18 @@ def _integer_pairs(rng, n, k, m):
 # ------------------------------------------------------------------------- cpu
 
 
+def _matmul_race_free(impl):
+    """A traced run (`assert_race_free`): prange threads sharing scratch memory or elements of C are
+    found whatever the machine's load. Every CPU correctness test starts with it, so racy code loses
+    the whole line in every run."""
+    rng = hidden_rng(4)
+    for n, k, m in ((13, 6, 9), (9, 16, 10)):
+        assert_race_free(impl.matmul_cpu, rng.uniform(-1, 1, (n, k)), rng.uniform(-1, 1, (k, m)))
+
+
 @grade(task="matmul", part="cpu", points=1)
 def test_matmul_cpu_rectangular_edge_and_skewed_inputs(impl, reference, spec):
+    _matmul_race_free(impl)
     rng = hidden_rng(1)
     earlier = []  # every result is checked again after all later calls: no output array shared between calls
     for n, k, m in _shapes(spec.part("matmul", "cpu").sizes, rng):
@@ -98,6 +108,7 @@ def test_matmul_cpu_rectangular_edge_and_skewed_inputs(impl, reference, spec):
 
 @grade(task="matmul", part="cpu", points=1)
 def test_matmul_cpu_exact_integer_products(impl, spec):
+    _matmul_race_free(impl)
     rng = hidden_rng(2)
     for n, k, m in _shapes(spec.part("matmul", "cpu").sizes, rng)[:5]:
         for label, A, B in _integer_pairs(rng, n, k, m):
@@ -129,8 +140,11 @@ def test_matmul_cpu_loses_no_update_under_contention(impl):
     """A race only shows while two threads really work at once (or one is paused in the middle of
     its work while another runs), so products of several shapes are computed again and again for
     a fixed amount of CPU time rather than a fixed count: on a loaded machine each call overlaps
-    less, and more calls make up for it. Small integer values: the products are exact in any order."""
+    less, and more calls make up for it. Small integer values: the products are exact in any order.
+    Before that, a traced run finds threads sharing scratch memory or elements of C whatever the
+    machine's load."""
     rng = hidden_rng(3)
+    _matmul_race_free(impl)
     cases = []
     for n, k, m in CONTENTION_SHAPES:
         A = rng.integers(0, 3, (n, k)).astype(np.float64)
