@@ -123,6 +123,7 @@ class _State:
         self.log: dict[int, _Cell] = {}
         self.roots: list[tuple[int, int, np.ndarray, str]] = []  # (start, end, root, label)
         self.conflict: Conflict | None = None
+        self.loops = 0  # parallel loops dealt to simulated threads so far
         self.deadline = float("inf")
 
     def element(self, address: int) -> str:
@@ -321,6 +322,7 @@ def _allocator(real: Callable) -> Callable:
 def _deal(iterations: range, loop: str):
     """A parallel loop's iterations, thread by thread, each thread a contiguous chunk (numba's static schedule)."""
     _STATE.log = {}
+    _STATE.loops += 1
     n = len(iterations)
     try:
         for thread in range(SIM_THREADS):
@@ -451,6 +453,14 @@ class Verdict:
     conflict: Conflict | None = None
     error: str = ""
     result: Any = None
+    loops: int = 0  # parallel loops it traced
+
+    @property
+    def followed(self) -> bool:
+        """The function ran to its end under the trace and at least one parallel loop was traced: the
+        trace, not luck, judged its loops. (Zero loops: its parallel work ran where the trace cannot
+        see, compiled code reached some other way, or it has none.)"""
+        return not self.error and self.loops > 0
 
 
 def trace(fn: Callable, *args: Any, names: tuple[str, ...] = ()) -> Verdict:
@@ -478,9 +488,9 @@ def trace(fn: Callable, *args: Any, names: tuple[str, ...] = ()) -> Verdict:
         try:
             result = traced(*shared)
         except (Exception, TraceTooSlow) as exc:  # noqa: BLE001 - code the trace cannot follow gives no verdict
-            return Verdict(conflict=_STATE.conflict, error=f"{type(exc).__name__}: {exc}")
+            return Verdict(conflict=_STATE.conflict, error=f"{type(exc).__name__}: {exc}", loops=_STATE.loops)
         if isinstance(result, Shared):
             result = result.view(np.ndarray)
-        return Verdict(conflict=_STATE.conflict, result=result)
+        return Verdict(conflict=_STATE.conflict, result=result, loops=_STATE.loops)
     finally:
         _STATE.__init__()

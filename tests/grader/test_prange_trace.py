@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from numba import get_num_threads, get_thread_id, njit, prange
 
-from grader.testkit import assert_race_free
+from grader.testkit import assert_race_free, contention_seconds
 from grader.worker import prange_trace
 from grader.worker.prange_trace import trace
+from grader.worker.testkit import BACKSTOP_SHARE
 
 VALUES = np.random.default_rng(0).integers(0, 3, 1000).astype(np.int32)
 
@@ -213,3 +214,26 @@ def test_a_trace_that_runs_out_of_time_gives_no_verdict(monkeypatch):
 
     verdict = trace(njit(parallel=True)(spins), np.ones(3))
     assert verdict.conflict is None and "TraceTooSlow" in verdict.error
+
+
+_COUNTERS = {"racy": racy_histogram}  # reached through a dict: the trace cannot rebuild it
+
+
+def histogram_through_a_table(values, nbins):
+    return _COUNTERS["racy"](values, nbins)
+
+
+def test_only_a_trace_that_followed_the_loops_shortens_the_timed_contention_test():
+    assert trace(racy_histogram, VALUES, 3).loops == 1
+    assert trace(rows_per_thread, VALUES, 3).followed
+    assert assert_race_free(rows_per_thread, VALUES, 3) is True
+    assert contention_seconds(4.0, True) == 4.0 * BACKSTOP_SHARE < 4.0
+    # Parallel work the trace cannot see (compiled code reached through a dict, a serial-only
+    # function, code that fails as Python): no verdict, and the timed test keeps its whole budget.
+    for fn, args in [
+        (histogram_through_a_table, (VALUES, 3)),
+        (serial_histogram, (VALUES, 3)),
+    ]:
+        assert not trace(fn, *args).followed
+        assert assert_race_free(fn, *args) is False
+    assert contention_seconds(4.0, False) == 4.0

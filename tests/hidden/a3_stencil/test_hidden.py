@@ -17,9 +17,17 @@ import pytest
 from numba import config as numba_config
 from numba import get_num_threads, set_num_threads
 
-from grader.testkit import INT_TYPES, assert_array_close, assert_race_free, assert_real_close, grade, hidden_rng
+from grader.testkit import (
+    INT_TYPES,
+    assert_array_close,
+    assert_race_free,
+    assert_real_close,
+    contention_seconds,
+    grade,
+    hidden_rng,
+)
 
-CONTENTION_S = 2.0  # how long the contention test keeps calling
+CONTENTION_S = 2.0  # how long the contention test keeps calling (untraced code)
 _wall = time.perf_counter  # bound before any student code is imported
 _MOST_THREADS = numba_config.NUMBA_NUM_THREADS  # what the grading worker may start, read before any student code
 
@@ -77,10 +85,11 @@ def _gpu_shapes(sides, simulated):
 def _blur_race_free(impl):
     """A traced run (`assert_race_free`): prange threads sharing scratch memory, or reading rows of
     `out` another thread writes, are found whatever the machine's load. Every CPU correctness test
-    starts with it, so racy code loses the whole line in every run."""
+    starts with it, so racy code loses the whole line in every run. Returns whether the trace judged
+    the loops (see `contention_seconds`)."""
     rng = hidden_rng(5)
-    for rows, cols in ((17, 23), (9, 64)):
-        assert_race_free(impl.blur_cpu, rng.uniform(-1.0, 1.0, (rows, cols)), np.zeros((rows, cols)))
+    shapes = ((17, 23), (9, 64))
+    return all([assert_race_free(impl.blur_cpu, rng.uniform(-1.0, 1.0, s), np.zeros(s)) for s in shapes])
 
 
 @grade(task="blur", part="cpu", points=1)
@@ -144,7 +153,7 @@ def test_blur_cpu_rows_never_clash(impl, reference):
     busier the machine, the more calls), with more threads than usual too: threads that share any
     scratch memory overwrite each other's rows."""
     rng = hidden_rng(4)
-    _blur_race_free(impl)
+    seconds = contention_seconds(CONTENTION_S, _blur_race_free(impl))
     cases = []
     for rows, cols in ((64, 1000), (256, 256), (16, 10_000), (1000, 64)):
         image = rng.uniform(-1.0, 1.0, (rows, cols))
@@ -152,7 +161,7 @@ def test_blur_cpu_rows_never_clash(impl, reference):
     usual, counts = get_num_threads(), _thread_counts()
     calls, started = 0, _wall()
     try:
-        while calls < 2 * len(cases) * len(counts) or _wall() - started < CONTENTION_S:
+        while calls < 2 * len(cases) * len(counts) or _wall() - started < seconds:
             set_num_threads(counts[(calls // len(cases)) % len(counts)])
             image, want, out = cases[calls % len(cases)]
             out.fill(np.nan)

@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from grader.testkit import INT_TYPES, assert_race_free, assert_real_close, grade, hidden_rng
+from grader.testkit import INT_TYPES, assert_race_free, assert_real_close, contention_seconds, grade, hidden_rng
 
 
 def _shapes(sizes, rng):
@@ -79,10 +79,10 @@ def _integer_pairs(rng, n, k, m):
 def _matmul_race_free(impl):
     """A traced run (`assert_race_free`): prange threads sharing scratch memory or elements of C are
     found whatever the machine's load. Every CPU correctness test starts with it, so racy code loses
-    the whole line in every run."""
+    the whole line in every run. Returns whether the trace judged the loops (see `contention_seconds`)."""
     rng = hidden_rng(4)
-    for n, k, m in ((13, 6, 9), (9, 16, 10)):
-        assert_race_free(impl.matmul_cpu, rng.uniform(-1, 1, (n, k)), rng.uniform(-1, 1, (k, m)))
+    shapes = ((13, 6, 9), (9, 16, 10))
+    return all([assert_race_free(impl.matmul_cpu, rng.uniform(-1, 1, (n, k)), rng.uniform(-1, 1, (k, m))) for n, k, m in shapes])
 
 
 @grade(task="matmul", part="cpu", points=1)
@@ -130,7 +130,7 @@ CONTENTION_BURST = 4  # calls back to back (their results checked afterwards): n
 # one paused mid-row while another runs); on a machine shared with other programs they get a
 # fraction of the cores, and a wall-clock budget bought them ever less running time: a shared
 # scratch row kept its point in 4 of 20 gradings with one core busy at a 3 s wall-clock budget.
-CONTENTION_CPU_S = 6.0  # at least this much CPU time in this process (two threads on two free cores: ~3 s)
+CONTENTION_CPU_S = 6.0  # at least this much CPU time in this process (two threads on two free cores: ~3 s; untraced code)
 CONTENTION_PASSES = 2  # and at least this many passes over the shapes
 CONTENTION_MAX_S = 40.0  # but stop after this long whatever the CPU time (a very busy machine)
 
@@ -144,16 +144,14 @@ def test_matmul_cpu_loses_no_update_under_contention(impl):
     Before that, a traced run finds threads sharing scratch memory or elements of C whatever the
     machine's load."""
     rng = hidden_rng(3)
-    _matmul_race_free(impl)
+    cpu_budget = contention_seconds(CONTENTION_CPU_S, _matmul_race_free(impl))
     cases = []
     for n, k, m in CONTENTION_SHAPES:
         A = rng.integers(0, 3, (n, k)).astype(np.float64)
         B = rng.integers(0, 3, (k, m)).astype(np.float64)
         cases.append((A, B, A @ B, f"matmul_cpu for ({n}x{k}) @ ({k}x{m}), computed again and again"))
     start, cpu, calls, passes = time.monotonic(), time.process_time(), 0, 0
-    while passes < CONTENTION_PASSES or (
-        time.process_time() - cpu < CONTENTION_CPU_S and time.monotonic() - start < CONTENTION_MAX_S
-    ):
+    while passes < CONTENTION_PASSES or (time.process_time() - cpu < cpu_budget and time.monotonic() - start < CONTENTION_MAX_S):
         for A, B, want, label in cases:
             results = [impl.matmul_cpu(A, B) for _ in range(CONTENTION_BURST)]
             for got in results:
