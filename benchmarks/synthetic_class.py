@@ -3,6 +3,8 @@
 Kinds (cycled): reference (the solution), stub (nothing done), wrong (the solution with one Amdahl
 function broken), slow (the solution with its parallel loop made serial), broken (a syntax error),
 late (the solution, committed a day after the deadline); every 25th student's URL points nowhere.
+With ``notebooks=True`` every repository hands in the work as a notebook (`<module>.ipynb`, one
+cell per function, as a student working in Jupyter would) instead of the module.
 Used by `batch_grading.py` and by the project's batch tests.
 """
 
@@ -16,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from grader.core.course import Assignment
+from grader.notebooks.cells import cell, code_cells, notebook, write_notebook
 from grader.staff.release import build_release
 
 KINDS = ("reference", "stub", "wrong", "slow", "broken", "late")
@@ -51,7 +54,7 @@ def _git(repo: Path, *args: str, when: datetime | None = None) -> None:
 
 
 def make_class(
-    assignment: Assignment, root: Path, n: int, *, kinds: tuple[str, ...] = KINDS
+    assignment: Assignment, root: Path, n: int, *, kinds: tuple[str, ...] = KINDS, notebooks: bool = False
 ) -> tuple[Path, datetime, dict[str, str]]:
     """Write ``n`` repositories and a roster under ``root``; returns (roster, deadline, kind by student)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -81,7 +84,17 @@ def make_class(
                 (url / "notes.txt").write_text("started\n")
                 _git(url, "add", "-A")
                 _git(url, "commit", "-qm", "start", when=on_time - timedelta(hours=1))
-            if text is not None:
+            if notebooks:  # the work (the stub too) handed in as a notebook instead of the module
+                text = text if text is not None else (url / module).read_text()
+                (url / module).unlink()
+                codes = code_cells(solution if kind == "broken" else text)
+                if kind == "broken":  # the cell defining karp_flatt does not parse: it is missing
+                    codes = [c.replace("def karp_flatt(", "def karp_flatt((") for c in codes]
+                cells = [cell("code", code) for code in codes]
+                write_notebook((url / module).with_suffix(".ipynb"), notebook(cells))
+                _git(url, "add", "-A")
+                _git(url, "commit", "-qm", f"my {kind} notebook", when=late if kind == "late" else on_time)
+            elif text is not None:
                 (url / module).write_text(text)
                 _git(url, "add", "-A")
                 _git(url, "commit", "-qm", f"my {kind} work", when=late if kind == "late" else on_time)

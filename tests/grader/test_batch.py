@@ -351,3 +351,22 @@ def test_the_class_report_shows_a_missing_module_among_the_flags(a1):
     assert "speedup.py is missing from the submission folder" in page and "identical to the released stub" in page
     rows = list(csv.DictReader(io.StringIO(gradebook_csv(a1, [result]))))
     assert rows[0]["flags"] == "2"
+
+
+def test_grade_all_grades_a_class_that_hands_in_notebooks(a1, tmp_path):
+    """Repositories holding `speedup.ipynb` instead of `speedup.py`: collected, graded, and scored as
+    the same code in a module would be. A cell with a syntax error is left out, as Jupyter would not
+    run it: what it defines is missing (those tests error) and the report says which cell."""
+    kinds = ("reference", "wrong", "broken")
+    roster, deadline, kind_of = synthetic_class.make_class(a1, tmp_path / "class", 3, kinds=kinds, notebooks=True)
+    assert all((tmp_path / "class" / "repos" / sid / "assignments" / "a1_speedup" / "speedup.ipynb").is_file() for sid in kind_of)
+    subs = tmp_path / "subs"
+    collect(a1, read_roster(roster), deadline, subs, LatePolicy(), roster=roster)
+    grade_all(a1, subs)
+    results = {kind_of[r.submission.student_id]: r for r in load_results(subs)}
+    correctness = {k: sum(t.score for t in r.report.tests if t.kind == "correctness") for k, r in results.items()}
+    assert correctness == {"reference": 9.0, "wrong": 6.0, "broken": 6.0}
+    broken = results["broken"].report
+    assert any("does not parse" in flag and "left out" in flag for flag in broken.flags), broken.flags
+    amdahl = [t for t in broken.tests if t.task == "amdahl"]
+    assert amdahl and all(t.score == 0 and "karp_flatt" in t.message for t in amdahl)
