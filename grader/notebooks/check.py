@@ -8,9 +8,10 @@ line's points back in the form nbgrader and otter read:
 - some points: the cell's value is the number (nbgrader's partial credit);
 - no points: an AssertionError with the reason (nbgrader gives 0 for a cell that errors);
 - pending (a speed line this machine could not judge, a GPU line without a GPU): a `Pending`
-  error whose text starts with PENDING and says where to grade it. nbgrader has no "pending", so
-  its gradebook shows 0 for the cell: the handout and README say to regrade those cells with
-  `grader grade` on a machine that can judge them and enter the points with a manual override.
+  error whose text starts with PENDING and says where to grade it. nbgrader has no "pending": the
+  export's config saves such a cell with no autograde score, flagged "needs manual grade"
+  (`nbgrader_pending.py`); the handout and README say to regrade it with `grader grade` on a
+  machine that can judge it and enter the points as the cell's manual score.
 
 Nothing is written to stderr while grading: nbgrader gives 0 to a test cell that printed there.
 """

@@ -45,6 +45,11 @@ c.CourseDirectory.course_id = "parlab"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
 # Each test cell grades one rubric line with the grader (sandboxed worker, timing): give it time.
 c.Execute.timeout = 1800
+# A line this machine could not judge (its cell raises PENDING) is saved with no score and flagged
+# "needs manual grade", not scored 0 (grader/notebooks/nbgrader_pending.py).
+from grader.notebooks.nbgrader_pending import autograde_preprocessors  # noqa: E402
+
+c.Autograde.autograde_preprocessors = autograde_preprocessors()
 """
 
 

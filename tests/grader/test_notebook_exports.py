@@ -80,6 +80,11 @@ class NbgraderCourse:
             graded = gb.find_submission_notebook(self.assignment.id, self.assignment.id, student)
             return {g.name.replace("-", "."): g.score for g in graded.grades}
 
+    def needs_manual_grade(self, student: str) -> set[str]:
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gb:
+            graded = gb.find_submission_notebook(self.assignment.id, self.assignment.id, student)
+            return {g.name.replace("-", ".") for g in graded.grades if g.needs_manual_grade and g.auto_score is None}
+
     def graded_cells(self, student: str) -> list[dict]:
         path = self.root / "autograded" / student / self.assignment.id / f"{self.assignment.id}.ipynb"
         return json.loads(path.read_text())["cells"]
@@ -121,13 +126,16 @@ def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(
     points = a.spec.lines()
     reference = nbc.autograde("reference", _source(nbc))
     assert _correctness(reference) == {str(k): v for k, v in points.items() if k.kind == "correctness"}
-    speed = {k: v for k, v in reference.items() if k.endswith(".performance")}
-    assert speed and all(v == 0 for v in speed.values())  # not timed here: pending, shown as PENDING errors
+    # Not timed here: pending. The cell shows a PENDING error, and the gradebook holds no autograde
+    # score for it and flags it "needs manual grade" (nbgrader counts it 0 until a TA enters one).
+    speed = {k for k in reference if k.endswith(".performance")}
+    assert speed and nbc.needs_manual_grade("reference") == speed
     said = json.dumps(nbc.graded_cells("reference"))
     assert "PENDING: " in said and "This cell's 0 is not a grade" in said
 
     stub = nbc.autograde("stub", json.loads(nbc.student_notebook.read_text()))
     assert all(v == 0 for v in stub.values()), stub
+    assert nbc.needs_manual_grade("stub").isdisjoint(_correctness(stub))  # a failed line is a 0, not pending
 
     for name in WRONG[ident]:
         got = _correctness(nbc.autograde(name.replace("_", "-"), _with_cell(_source(nbc), _wrong_code(ident, name))))
