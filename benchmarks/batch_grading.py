@@ -1,11 +1,13 @@
 """How long a TA waits for a class: make N synthetic student repositories, collect them, grade them all, twice.
 
-    python benchmarks/batch_grading.py --students 100 [--jobs 2] [--workdir DIR]
+    python benchmarks/batch_grading.py --students 100 [--jobs 2] [--workdir DIR] [--cluster local|ADDRESS]
 
 The mix (see synthetic_class.py): reference, stub, partly wrong, serial "parallel" code, syntax
 error, late; every 25th repository is missing. Prints wall time per phase, cost per submission,
 and what the second run (everything cached) costs. Target: 100 submissions ≤ 30 min on 2 cores,
 second run ≤ 1 min. Run it on an otherwise idle machine: the speed phase times real code.
+With --cluster the gradings run on Dask workers (`local`: worker processes on this machine, for
+the overhead against the local pool on the same cores).
 """
 
 from __future__ import annotations
@@ -37,9 +39,17 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2, help="correctness gradings at once")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the class here (default: a temporary folder)")
+    parser.add_argument("--cluster", default=None, help="grade on Dask: `local` or a scheduler address")
     args = parser.parse_args()
     course = Course(ROOT)
     a1 = course.resolve("a1")
+    cluster = None
+    if args.cluster:
+        from grader.classroom.cluster import connect
+
+        t0 = time.perf_counter()
+        cluster = connect(args.cluster, ROOT)
+        print(f"cluster {args.cluster}: {len(cluster.workers())} worker(s), started in {time.perf_counter() - t0:.1f} s")
     with tempfile.TemporaryDirectory(prefix="parlab-class-") as tmp:
         work = args.workdir or Path(tmp)
         t0 = time.perf_counter()
@@ -54,7 +64,7 @@ def main() -> int:
             print(f"  {phase}: {total} submissions", flush=True)
 
         t0 = time.perf_counter()
-        first = grade_all(a1, work / "subs", jobs=args.jobs, on_phase=progress)
+        first = grade_all(a1, work / "subs", jobs=args.jobs, on_phase=progress, cluster=cluster)
         t_grade = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -64,8 +74,10 @@ def main() -> int:
         t_report = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        second = grade_all(a1, work / "subs", jobs=args.jobs)
+        second = grade_all(a1, work / "subs", jobs=args.jobs, cluster=cluster)
         t_second = time.perf_counter() - t0
+    if cluster is not None:
+        cluster.close()
 
     n = len(subs)
     print(f"\n{n} students: " + ", ".join(f"{c} {k}" for k, c in sorted(Counter(kinds.values()).items())))

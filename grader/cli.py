@@ -564,6 +564,15 @@ def grade_all_cmd(
     ] = None,
     pending_as_zero: PendingAsZeroOpt = False,
     course: CourseOpt = None,
+    cluster: Annotated[
+        Optional[str],
+        typer.Option(
+            "--cluster",
+            metavar="ADDRESS|local|config",
+            help="grade on a Dask cluster: a running scheduler (tcp://host:8786), `local` (worker processes on this "
+            "machine) or `config` (course.toml's [cluster]: local, an address or Slurm); needs the cluster extra",
+        ),
+    ] = None,
 ) -> None:
     """Grade every collected submission with the hidden tests, then write the gradebook (TAs).
 
@@ -573,11 +582,16 @@ def grade_all_cmd(
     Each submission runs isolated (bubblewrap: ci/system-packages.sh installs it); without that a
     warning says so, and a submission that kills grade-all twice is skipped with an error.
 
+    With --cluster the gradings run on Dask workers (same phases, cache and resume): correctness on
+    every core, each timing alone on its machine, GPU lines on workers that declare a GPU.
+
     \b
     Example: grader grade-all a1 --submissions subs/a1 --jobs 2
+    Example: grader grade-all a1 --submissions subs/a1 --cluster tcp://head:8786
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    from .classroom.cluster import ClusterError, connect
     from .classroom.collect import BatchError
     from .classroom.grade_all import grade_all
     from .run.isolation import IsolationUnavailable, require, warning
@@ -597,6 +611,12 @@ def grade_all_cmd(
         TimeRemainingColumn(),
     )
     tasks: dict[str, int] = {}
+    grading_cluster = None
+    if cluster is not None:
+        try:
+            grading_cluster = connect(cluster, a.course_root)
+        except ClusterError as exc:
+            raise fail(str(exc)) from None
     with Progress(*columns, console=console) as bar:
 
         def on_phase(phase: str, total: int) -> None:
@@ -604,7 +624,13 @@ def grade_all_cmd(
 
         try:
             stats = grade_all(
-                a, submissions, jobs=jobs, gpu=gpu, on_phase=on_phase, on_done=lambda ph, s, c: bar.advance(tasks[ph])
+                a,
+                submissions,
+                jobs=jobs,
+                gpu=gpu,
+                on_phase=on_phase,
+                on_done=lambda ph, s, c: bar.advance(tasks[ph]),
+                cluster=grading_cluster,
             )
         except BatchError as exc:
             raise fail(str(exc)) from None
@@ -612,6 +638,12 @@ def grade_all_cmd(
             raise fail(
                 f"{exc}\nRerun grade-all once the course is restored: finished gradings are kept.", Exit.COURSE_BROKEN
             ) from None
+        except ClusterError as exc:
+            raise fail(str(exc)) from None
+        finally:
+            if grading_cluster is not None:
+                _print_worker_summary(grading_cluster.intervals)
+                grading_cluster.close()
     for phase in stats.graded:
         n, cached, secs = stats.graded[phase], stats.cached[phase], stats.seconds[phase]
         per = f", {secs / n:.1f} s each" if n else ""
@@ -619,6 +651,16 @@ def grade_all_cmd(
     for failure in stats.failures:
         err_console.print(Text(f"not graded: {failure}", style="red"))
     _write_reports(a, submissions, report_dir or submissions / "report", stats.failures, pending_as_zero=pending_as_zero)
+
+
+def _print_worker_summary(intervals: list[dict]) -> None:
+    """Per Dask worker: gradings run and busy seconds, by phase."""
+    by_worker: dict[str, dict[str, list[float]]] = {}
+    for it in intervals:
+        by_worker.setdefault(it["worker"], {}).setdefault(it["phase"], []).append(it["end"] - it["start"])
+    for worker, phases in sorted(by_worker.items()):
+        parts = ", ".join(f"{phase} {len(v)} ({sum(v):.0f} s)" for phase, v in sorted(phases.items()))
+        console.print(f"worker {worker}: {parts}")
 
 
 @app.command("report", hidden=STUDENT_CHECKOUT)

@@ -10,6 +10,10 @@ Where the worker cannot be isolated from the grader (`isolation.py`: `reduced`),
 kill grade-all itself. Each grading in flight is marked on disk; a rerun grades the submissions
 that were in flight when a run died first, one at a time, and a submission in flight at
 `MAX_DEATHS` deaths gets an error for that phase instead of a third try: the class goes on.
+
+With a Dask cluster (`cluster.py`) the gradings run on its workers instead, under the same phases,
+cache and resume rules: timing gradings run in parallel on different machines, each alone on its
+own, and GPU lines go to GPU workers.
 """
 
 from __future__ import annotations
@@ -21,15 +25,19 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..core.course import GRADER_PACKAGE, Assignment, SubmissionLayoutError, find_module_folder
 from ..core.devices import choose_backend, gpu_exclusive
 from ..core.results import GradeReport, Machine, Status, TestRecord
 from ..run.fingerprints import course_fingerprint
 from ..run.grade import GradingError, grade_submission
+from .cluster import ClusterError
 from .collect import BatchError, Submission, load_submissions, write_json_atomic
 from .merge import merge_reports
+
+if TYPE_CHECKING:
+    from .cluster import ClusterGrading
 
 PHASES = {"correctness": "*.*.correctness", "performance": "*.*.performance"}
 MAX_DEATHS = 2  # runs that died with a submission in flight before it is skipped with an error
@@ -83,15 +91,15 @@ def _grade_phase(
     gpu: str | None,
     earlier: GradeReport | None = None,
     lines: list[str] | None = None,
+    cluster: ClusterGrading | None = None,
 ) -> GradeReport:
     """Grade one phase (or, given an ``earlier`` report, only its pending ``lines``, merged into it) and cache it."""
-    report = grade_submission(
-        assignment,
-        find_module_folder(folder / sub.student_id / "repo", assignment),
-        hidden=True,
-        gpu=gpu,
-        select=lines or [PHASES[phase]],
-    )
+    module_folder = find_module_folder(folder / sub.student_id / "repo", assignment)
+    select = lines or [PHASES[phase]]
+    if cluster is not None:
+        report = cluster.grade(assignment, suite, module_folder, select, gpu, phase)
+    else:
+        report = grade_submission(assignment, module_folder, hidden=True, gpu=gpu, select=select)
     if earlier is not None:
         report = merge_reports([("earlier run", earlier), ("this run", report)])
     write_json_atomic(_cache_path(folder, sub, phase, suite), report.to_dict())
@@ -145,13 +153,14 @@ def grade_all(
     gpu: str | None = None,
     on_phase: Callable[[str, int], None] = lambda phase, total: None,
     on_done: Callable[[str, Submission, bool], None] = lambda phase, sub, cached: None,
+    cluster: ClusterGrading | None = None,
 ) -> BatchStats:
     """Grade every collected submission; see the module docstring for phases, caching and resumption."""
     folder = Path(folder)
     subs = [s for s in load_submissions(folder, assignment.id) if s.status == "ok"]
     suite = suite_version(assignment)
     try:
-        real_gpu = choose_backend(gpu)[0] == "cuda"
+        real_gpu = (cluster.has_gpu if cluster is not None else False) or choose_backend(gpu)[0] == "cuda"
     except ValueError as exc:
         raise BatchError(str(exc)) from None
     stats = BatchStats()
@@ -183,6 +192,8 @@ def grade_all(
                 (suspects if deaths else todo).append(sub)
         # Timings need the machine to themselves; a GPU in exclusive-process mode takes one process at a time.
         workers = max(1, jobs) if phase == "correctness" and not (real_gpu and gpu_exclusive()) else 1
+        if cluster is not None:  # the cluster's resources keep timings alone on their machines
+            workers = cluster.concurrency(phase)
 
         def run(sub: Submission, phase: str = phase) -> tuple[Submission, GradeReport | None, float]:
             started = datetime.now(timezone.utc)
@@ -191,7 +202,7 @@ def grade_all(
             before = earlier.get((sub.student_id, phase))
             lines = _pending_lines(before, real_gpu) if before is not None else None
             try:
-                report = _grade_phase(assignment, folder, sub, phase, suite, gpu, before, lines)
+                report = _grade_phase(assignment, folder, sub, phase, suite, gpu, before, lines, cluster)
             except GradingError as exc:
                 if not exc.usage:  # the course itself changed: stop, the TA must restore it, then rerun
                     raise
@@ -200,6 +211,8 @@ def grade_all(
             except SubmissionLayoutError as exc:
                 stats.failures.append(f"{sub.student_id} ({phase}): {exc}")
                 return sub, None, 0.0
+            except ClusterError:  # a worker with another course version, a cluster gone: stop, say why
+                raise
             except Exception as exc:  # noqa: BLE001 - one submission's trouble must not stop the class
                 stats.failures.append(f"{sub.student_id} ({phase}): {type(exc).__name__}: {str(exc)[:300]}")
                 return sub, None, 0.0
