@@ -1,63 +1,36 @@
-"""The notebook exports, driven through the real tools (no mocks): nbgrader's own API for
-`grader export nbgrader`, the real `otter assign` and `otter run` for `grader export otter`. For a1,
-a2 and a4: the student notebook gives nothing away, the reference notebook gets every correctness
+"""`grader export nbgrader`, driven through nbgrader's own API (no mocks). For a1, a2 and a4: the
+student version it generates gives nothing away, the reference notebook gets every correctness
 point, the stub none, and two known-wrong submissions (tests/wrong/) get, line by line, the
-correctness points `grader grade` gives the same code (graded once here and shared by both tools).
+correctness points `grader grade` gives the same code (`notebook_routes.py`).
 
-Speed lines are not timed here (`PARLAB_TIMING=off`, inherited by the tools' kernels): they are
-pending on every route, and what a pending line looks like in nbgrader is asserted too.
+Speed lines are not timed here (`PARLAB_TIMING=off`, inherited by nbgrader's kernel): they are
+pending on both routes, and what a pending line looks like in nbgrader is asserted too.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from grader.core.course import Course
 from grader.core.devices import TIMING_ENV
 from grader.notebooks.cells import cell, code_cells
 from grader.notebooks.nbgrader import export_nbgrader, generate_student_version, nbgrader_api, student_leaks
-from grader.notebooks.otter import export_otter
-from grader.run.grade import grade_submission
 
-from ..conftest import ROOT
-
-BIN = Path(sys.executable).parent
+from .notebook_routes import ASSIGNMENTS, WRONG, grader_correctness, wrong_code
 
 pytest.importorskip("nbgrader.apps", reason="the notebooks extra is not installed: pip install -e '.[notebooks]'")
-pytest.importorskip("otter", reason="the notebooks extra is not installed: pip install -e '.[notebooks]'")
 from nbgrader.api import Gradebook  # noqa: E402
 
-ASSIGNMENTS = ["a1_speedup", "a2_races", "a4_matmul"]
-WRONG = {  # known-wrong files (tests/wrong/) that break a correctness line
-    "a1_speedup": ["karp_flatt_ignores_workers", "one_term_short_fourier_cpu"],
-    "a2_races": ["racy_histogram_cpu", "missing_syncthreads_dot_gpu"],
-    "a4_matmul": ["racy_prange_over_k_cpu", "missing_syncthreads_gpu"],
-}
 
-
-def _wrong_code(ident: str, name: str) -> str:
-    return (ROOT / "tests" / "wrong" / ident / f"{name}.py").read_text()
-
-
-@functools.cache
-def grader_correctness(ident: str, name: str) -> dict[str, float]:
-    """What `grader grade` gives the reference solution with a known-wrong file appended, per
-    correctness line (graded once per run of this module, for both tools)."""
-    a = Course(ROOT).resolve(ident)
-    with tempfile.TemporaryDirectory(prefix="parlab-known-") as tmp:
-        folder = Path(tmp)
-        (folder / a.spec.module_file).write_text(a.solution_module.read_text() + "\n\n" + _wrong_code(ident, name))
-        report = grade_submission(a, folder, hidden=True, gpu="cudasim", select=["*.*.correctness"])
-    return {str(lr.line): lr.score for lr in report.lines()}
+@pytest.fixture(scope="session")
+def known_grades(tmp_path_factory) -> Path:
+    """Shared by the xdist workers of one session (see notebook_routes.py)."""
+    return tmp_path_factory.getbasetemp().parent / "parlab-known-grades"
 
 
 class NbgraderCourse:
@@ -116,7 +89,7 @@ def _correctness(lines: dict[str, float]) -> dict[str, float]:
 
 
 @pytest.mark.parametrize("ident", ASSIGNMENTS)
-def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(course, ident, tmp_path):
+def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(course, ident, tmp_path, known_grades):
     a = course.resolve(ident)
     nbc = NbgraderCourse(a, tmp_path / "nbgrader")
     assert not nbc.leaks
@@ -138,8 +111,8 @@ def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(
     assert nbc.needs_manual_grade("stub").isdisjoint(_correctness(stub))  # a failed line is a 0, not pending
 
     for name in WRONG[ident]:
-        got = _correctness(nbc.autograde(name.replace("_", "-"), _with_cell(_source(nbc), _wrong_code(ident, name))))
-        want = grader_correctness(ident, name)
+        got = _correctness(nbc.autograde(name.replace("_", "-"), _with_cell(_source(nbc), wrong_code(ident, name))))
+        want = grader_correctness(ident, name, known_grades)
         assert got == pytest.approx(want), (name, got, want)
         assert any(got[k] < points_of(points, k) for k in got), f"{name} lost nothing"
 
@@ -167,69 +140,3 @@ def test_the_source_notebook_hides_the_solution_behind_the_stub_signature(course
     leaky.write_text(json.dumps(nb))
     assert student_leaks(a, leaky)
     shutil.rmtree(tmp_path / "nbgrader")
-
-
-# ------------------------------------------------------------------------- otter
-
-
-def _otter_run(zipped: Path, nb: dict, folder: Path) -> dict[str, float]:
-    """`otter run` on one notebook: the points of each question (a rubric line, dots as underscores)."""
-    folder.mkdir()
-    (folder / "submission.ipynb").write_text(json.dumps(nb))
-    done = subprocess.run(
-        [str(BIN / "otter"), "run", "-a", str(zipped), "submission.ipynb", "-o", "."],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    results = json.loads((folder / "results.json").read_text())
-    return {t["name"]: t["score"] for t in results["tests"] if t["name"] != "Public Tests"}
-
-
-def _with_code_cell(nb: dict, code: str) -> dict:
-    """The notebook with one more code cell before its first question's `grader.check` (where a
-    student would add it)."""
-    nb = json.loads(json.dumps(nb))
-    first_check = next(i for i, c in enumerate(nb["cells"]) if "".join(c["source"]).startswith("grader.check("))
-    first_question = first_check - 1  # the question's markdown precedes its check
-    nb["cells"].insert(first_question, {"id": "student-extra", **cell("code", code)})
-    return nb
-
-
-def _otter_correctness(lines: dict[str, float]) -> dict[str, float]:
-    return {k: v for k, v in lines.items() if k.endswith("_correctness")}
-
-
-@pytest.mark.parametrize("ident", ASSIGNMENTS)
-def test_otter_assign_and_otter_run_grade_as_the_grader_does(course, ident, tmp_path):
-    a = course.resolve(ident)
-    made = export_otter(a, tmp_path / "otter")
-    assigned = subprocess.run(
-        [str(BIN / "otter"), "assign", "--no-run-tests", made.notebook.name, "dist"],
-        cwd=made.root,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert assigned.returncode == 0, assigned.stderr[-3000:]
-    zipped = next((made.root / "dist" / "autograder").glob("*.zip"))
-    student = made.root / "dist" / "student" / made.notebook.name
-    student_text = student.read_text()
-    assert "BEGIN SOLUTION" not in student_text and "hidden: true" not in student_text
-    assert not student_leaks(a, student)
-
-    points = {str(k).replace(".", "_"): v for k, v in a.spec.lines().items()}
-    master = json.loads((made.root / "dist" / "autograder" / made.notebook.name).read_text())
-    reference = _otter_run(zipped, master, tmp_path / "reference")
-    assert _otter_correctness(reference) == _otter_correctness(points)
-    assert all(reference[k] == 0 for k in points if "performance" in k)  # not timed here: pending, never full
-    stub = _otter_run(zipped, json.loads(student_text), tmp_path / "stub")
-    assert all(v == 0 for v in stub.values()), stub
-
-    for name in WRONG[ident]:
-        got = _otter_correctness(_otter_run(zipped, _with_code_cell(master, _wrong_code(ident, name)), tmp_path / name))
-        want = {k.replace(".", "_"): v for k, v in grader_correctness(ident, name).items()}
-        assert got == pytest.approx(want), (name, got, want)
-        assert any(got[k] < points[k] for k in got), f"{name} lost nothing"
