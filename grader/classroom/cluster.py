@@ -189,7 +189,7 @@ def connect(target: str, course_root: Path) -> ClusterGrading:
         grading = ClusterGrading(Client(cluster), owned=[cluster])
     else:
         try:
-            grading = ClusterGrading(Client(target, timeout="20s"))
+            grading = ClusterGrading(Client(target, timeout="10s"))
         except OSError as exc:
             raise ClusterError(f"cannot reach the Dask scheduler at {target}: {exc}") from None
     grading.check_workers()

@@ -185,3 +185,26 @@ def test_the_slurm_job_scripts_hold_the_gpu_exclusive_and_resource_lines():
     assert "gres" not in cpu and f"{GPU}=1" not in cpu
     assert "#SBATCH --exclusive" in gpu and "#SBATCH --gres=gpu:1" in gpu and "#SBATCH -p gpu" in gpu
     assert f"slot={SLOTS},{GPU}=1" in gpu and "--nthreads 8" in gpu
+
+
+def test_grade_all_cli_on_a_local_cluster_and_a_scheduler_that_is_not_there(a_class, tmp_path):
+    subs, *_ = a_class
+    folder = _copy(subs, tmp_path / "subs")
+    grader = str(BIN / "grader")
+    done = subprocess.run(
+        [grader, "grade-all", "a1", "--submissions", str(folder), "--course", str(ROOT), "--cluster", "local"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "correctness: 3 graded" in done.stdout and "worker tcp://" in done.stdout  # the per-worker summary
+    assert (folder / "report" / "gradebook.csv").is_file()
+    gone = subprocess.run(
+        [grader, "grade-all", "a1", "--submissions", str(folder), "--course", str(ROOT), "--cluster", "tcp://127.0.0.1:9"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert gone.returncode != 0 and "Traceback" not in gone.stderr
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in gone.stdout + gone.stderr
