@@ -16,6 +16,7 @@ from pathlib import Path
 
 from grader.classroom.grade_all import suite_version
 from grader.core.course import Course
+from grader.notebooks.cells import cell
 from grader.run.grade import grade_submission
 
 from ..conftest import ROOT
@@ -51,3 +52,17 @@ def grader_correctness(ident: str, name: str, cache: Path) -> dict[str, float]:
         json.dump(points, f)
     os.replace(tmp_name, path)
     return points
+
+
+def with_student_cell(nb: dict, code: str, before) -> dict:
+    """The notebook with one more code cell (where a student would add it) before the first cell
+    for which ``before(cell)`` holds."""
+    nb = json.loads(json.dumps(nb))
+    at = next(i for i, c in enumerate(nb["cells"]) if before(c))
+    nb["cells"].insert(at, {"id": "student-extra", **cell("code", code)})
+    return nb
+
+
+def correctness(lines: dict[str, float]) -> dict[str, float]:
+    """The correctness lines (named with dots, as nbgrader's grade ids, or underscores, as otter's questions)."""
+    return {k: v for k, v in lines.items() if k.endswith((".correctness", "_correctness"))}

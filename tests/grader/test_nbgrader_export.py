@@ -21,16 +21,10 @@ from grader.core.devices import TIMING_ENV
 from grader.notebooks.cells import cell, code_cells
 from grader.notebooks.nbgrader import export_nbgrader, generate_student_version, nbgrader_api, student_leaks
 
-from .notebook_routes import ASSIGNMENTS, WRONG, grader_correctness, wrong_code
+from .notebook_routes import ASSIGNMENTS, WRONG, correctness, grader_correctness, with_student_cell, wrong_code
 
 pytest.importorskip("nbgrader.apps", reason="the notebooks extra is not installed: pip install -e '.[notebooks]'")
 from nbgrader.api import Gradebook  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def known_grades(tmp_path_factory) -> Path:
-    """Shared by the xdist workers of one session (see notebook_routes.py)."""
-    return tmp_path_factory.getbasetemp().parent / "parlab-known-grades"
 
 
 class NbgraderCourse:
@@ -77,15 +71,8 @@ def _source(course: NbgraderCourse) -> dict:
 
 
 def _with_cell(nb: dict, code: str) -> dict:
-    """The notebook with one more code cell before its test cells (where a student would add it)."""
-    nb = json.loads(json.dumps(nb))
-    first_test = next(i for i, c in enumerate(nb["cells"]) if c["metadata"].get("nbgrader", {}).get("grade_id") == "grader-setup")
-    nb["cells"].insert(first_test, {"id": "student-extra", **cell("code", code)})
-    return nb
-
-
-def _correctness(lines: dict[str, float]) -> dict[str, float]:
-    return {k: v for k, v in lines.items() if k.endswith(".correctness")}
+    """Before the test cells (the first is the grader's setup cell)."""
+    return with_student_cell(nb, code, lambda c: c["metadata"].get("nbgrader", {}).get("grade_id") == "grader-setup")
 
 
 @pytest.mark.parametrize("ident", ASSIGNMENTS)
@@ -98,7 +85,7 @@ def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(
 
     points = a.spec.lines()
     reference = nbc.autograde("reference", _source(nbc))
-    assert _correctness(reference) == {str(k): v for k, v in points.items() if k.kind == "correctness"}
+    assert correctness(reference) == {str(k): v for k, v in points.items() if k.kind == "correctness"}
     # Not timed here: pending. The cell shows a PENDING error, and the gradebook holds no autograde
     # score for it and flags it "needs manual grade" (nbgrader counts it 0 until a TA enters one).
     speed = {k for k in reference if k.endswith(".performance")}
@@ -108,10 +95,10 @@ def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(
 
     stub = nbc.autograde("stub", json.loads(nbc.student_notebook.read_text()))
     assert all(v == 0 for v in stub.values()), stub
-    assert nbc.needs_manual_grade("stub").isdisjoint(_correctness(stub))  # a failed line is a 0, not pending
+    assert nbc.needs_manual_grade("stub").isdisjoint(correctness(stub))  # a failed line is a 0, not pending
 
     for name in WRONG[ident]:
-        got = _correctness(nbc.autograde(name.replace("_", "-"), _with_cell(_source(nbc), wrong_code(ident, name))))
+        got = correctness(nbc.autograde(name.replace("_", "-"), _with_cell(_source(nbc), wrong_code(ident, name))))
         want = grader_correctness(ident, name, known_grades)
         assert got == pytest.approx(want), (name, got, want)
         assert any(got[k] < points_of(points, k) for k in got), f"{name} lost nothing"

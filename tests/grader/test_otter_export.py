@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 
 from grader.core.devices import TIMING_ENV
-from grader.notebooks.cells import cell
 from grader.notebooks.nbgrader import student_leaks
 from grader.notebooks.otter import export_otter
 
-from .notebook_routes import ASSIGNMENTS, WRONG, grader_correctness, wrong_code
+from .notebook_routes import ASSIGNMENTS, WRONG, correctness, grader_correctness, with_student_cell, wrong_code
 
 pytest.importorskip("otter", reason="the notebooks extra is not installed: pip install -e '.[notebooks]'")
 
@@ -34,12 +33,6 @@ def environment():
         mp.setenv("PATH", str(BIN) + os.pathsep + os.environ["PATH"])
         mp.setenv(TIMING_ENV, "off")
         yield
-
-
-@pytest.fixture(scope="session")
-def known_grades(tmp_path_factory) -> Path:
-    """Shared by the xdist workers of one session (see notebook_routes.py)."""
-    return tmp_path_factory.getbasetemp().parent / "parlab-known-grades"
 
 
 def _otter_run(zipped: Path, nb: dict, folder: Path) -> dict[str, float]:
@@ -59,17 +52,8 @@ def _otter_run(zipped: Path, nb: dict, folder: Path) -> dict[str, float]:
 
 
 def _with_code_cell(nb: dict, code: str) -> dict:
-    """The notebook with one more code cell before its first question's `grader.check` (where a
-    student would add it)."""
-    nb = json.loads(json.dumps(nb))
-    first_check = next(i for i, c in enumerate(nb["cells"]) if "".join(c["source"]).startswith("grader.check("))
-    first_question = first_check - 1  # the question's markdown precedes its check
-    nb["cells"].insert(first_question, {"id": "student-extra", **cell("code", code)})
-    return nb
-
-
-def _otter_correctness(lines: dict[str, float]) -> dict[str, float]:
-    return {k: v for k, v in lines.items() if k.endswith("_correctness")}
+    """Before the first question (its markdown, then its `grader.check` cell)."""
+    return with_student_cell(nb, code, lambda c: c["cell_type"] == "markdown" and "".join(c["source"]).startswith("**"))
 
 
 @pytest.mark.parametrize("ident", ASSIGNMENTS)
@@ -93,13 +77,13 @@ def test_otter_assign_and_otter_run_grade_as_the_grader_does(course, ident, tmp_
     points = {str(k).replace(".", "_"): v for k, v in a.spec.lines().items()}
     master = json.loads((made.root / "dist" / "autograder" / made.notebook.name).read_text())
     reference = _otter_run(zipped, master, tmp_path / "reference")
-    assert _otter_correctness(reference) == _otter_correctness(points)
+    assert correctness(reference) == correctness(points)
     assert all(reference[k] == 0 for k in points if "performance" in k)  # not timed here: pending, never full
     stub = _otter_run(zipped, json.loads(student_text), tmp_path / "stub")
     assert all(v == 0 for v in stub.values()), stub
 
     for name in WRONG[ident]:
-        got = _otter_correctness(_otter_run(zipped, _with_code_cell(master, wrong_code(ident, name)), tmp_path / name))
+        got = correctness(_otter_run(zipped, _with_code_cell(master, wrong_code(ident, name)), tmp_path / name))
         want = {k.replace(".", "_"): v for k, v in grader_correctness(ident, name, known_grades).items()}
         assert got == pytest.approx(want), (name, got, want)
         assert any(got[k] < points[k] for k in got), f"{name} lost nothing"
