@@ -632,14 +632,12 @@ def grade_all_cmd(
                 on_done=lambda ph, s, c: bar.advance(tasks[ph]),
                 cluster=grading_cluster,
             )
-        except BatchError as exc:
+        except BatchError as exc:  # a ClusterError too: a worker with another course version
             raise fail(str(exc)) from None
         except GradingError as exc:
             raise fail(
                 f"{exc}\nRerun grade-all once the course is restored: finished gradings are kept.", Exit.COURSE_BROKEN
             ) from None
-        except ClusterError as exc:
-            raise fail(str(exc)) from None
         finally:
             if grading_cluster is not None:
                 _print_worker_summary(grading_cluster.intervals)

@@ -32,6 +32,7 @@ import tomllib
 
 from ..core.course import Assignment, Course, find_course_root
 from ..core.results import GradeReport
+from .collect import BatchError
 
 SLOTS = 1000  # every worker's `slot` resource: a correctness grading takes 1, a timing grading all of them
 GPU = "GPU"
@@ -39,7 +40,7 @@ MAX_UPLOAD = 32 * 2**20  # bytes of a submission's module folder sent to a worke
 CONFIG_SECTION = "cluster"
 
 
-class ClusterError(Exception):
+class ClusterError(BatchError):
     """The cluster cannot be reached or configured, or a worker grades with another course version."""
 
 

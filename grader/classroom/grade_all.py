@@ -25,22 +25,30 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
 from ..core.course import GRADER_PACKAGE, Assignment, SubmissionLayoutError, find_module_folder
 from ..core.devices import choose_backend, gpu_exclusive
 from ..core.results import GradeReport, Machine, Status, TestRecord
 from ..run.fingerprints import course_fingerprint
 from ..run.grade import GradingError, grade_submission
-from .cluster import ClusterError
 from .collect import BatchError, Submission, load_submissions, write_json_atomic
 from .merge import merge_reports
 
-if TYPE_CHECKING:
-    from .cluster import ClusterGrading
-
 PHASES = {"correctness": "*.*.correctness", "performance": "*.*.performance"}
 MAX_DEATHS = 2  # runs that died with a submission in flight before it is skipped with an error
+
+
+class RemoteGrading(Protocol):
+    """Where gradings run when not in this process: a Dask cluster (`cluster.ClusterGrading`)."""
+
+    has_gpu: bool
+
+    def concurrency(self, phase: str) -> int: ...
+
+    def grade(
+        self, assignment: Assignment, suite: str, folder: Path, select: list[str], gpu: str | None, phase: str
+    ) -> GradeReport: ...
 
 
 def suite_version(assignment: Assignment) -> str:
@@ -91,7 +99,7 @@ def _grade_phase(
     gpu: str | None,
     earlier: GradeReport | None = None,
     lines: list[str] | None = None,
-    cluster: ClusterGrading | None = None,
+    cluster: RemoteGrading | None = None,
 ) -> GradeReport:
     """Grade one phase (or, given an ``earlier`` report, only its pending ``lines``, merged into it) and cache it."""
     module_folder = find_module_folder(folder / sub.student_id / "repo", assignment)
@@ -153,7 +161,7 @@ def grade_all(
     gpu: str | None = None,
     on_phase: Callable[[str, int], None] = lambda phase, total: None,
     on_done: Callable[[str, Submission, bool], None] = lambda phase, sub, cached: None,
-    cluster: ClusterGrading | None = None,
+    cluster: RemoteGrading | None = None,
 ) -> BatchStats:
     """Grade every collected submission; see the module docstring for phases, caching and resumption."""
     folder = Path(folder)
@@ -211,7 +219,7 @@ def grade_all(
             except SubmissionLayoutError as exc:
                 stats.failures.append(f"{sub.student_id} ({phase}): {exc}")
                 return sub, None, 0.0
-            except ClusterError:  # a worker with another course version, a cluster gone: stop, say why
+            except BatchError:  # the class cannot go on (a cluster worker with another course version): stop, say why
                 raise
             except Exception as exc:  # noqa: BLE001 - one submission's trouble must not stop the class
                 stats.failures.append(f"{sub.student_id} ({phase}): {type(exc).__name__}: {str(exc)[:300]}")
