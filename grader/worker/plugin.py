@@ -295,12 +295,31 @@ def _module(state: _State, which: str) -> ModuleType:
                     state.submission_label if which == "submission" else None,
                 )
                 numba_cache.cache_functions(state.modules[which])  # `grader test` only: see numba_cache
+                if which == "submission":
+                    _name_missing_functions(state.modules[which], state.spec.module_file)
             except SubmissionError as exc:
                 state.modules[which] = exc
     found = state.modules[which]
     if isinstance(found, SubmissionError):
         raise found
     return found
+
+
+def _name_missing_functions(module: ModuleType, module_file: str) -> None:
+    """A test asking the student's module for a function it lacks reads "speedup.py defines no
+    'karp_flatt'", not "module 'parlab_submission_speedup' has no attribute …" (our internal name).
+    A module that defines its own ``__getattr__`` keeps it."""
+    if "__getattr__" in vars(module):
+        return
+
+    def __getattr__(name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(
+            f"{module_file} defines no {name!r}: not written yet, misspelt, or (in a notebook) in a cell that was left out"
+        )
+
+    module.__getattr__ = __getattr__  # type: ignore[attr-defined]  # PEP 562: asked only for names the module lacks
 
 
 def _require_state(request: pytest.FixtureRequest) -> _State:
