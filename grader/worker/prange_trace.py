@@ -122,22 +122,23 @@ class _State:
         self.thread: int | None = None
         self.iteration = 0
         self.log: dict[int, _Cell] = {}
-        self.roots: list[tuple[int, int, np.ndarray, str]] = []  # (start, end, root, label)
+        self.roots: list[tuple[int, int, np.ndarray, str | None, str]] = []  # (start, end, root, name, where made)
         self.conflict: Conflict | None = None
         self.loops = 0  # parallel loops dealt to simulated threads so far
         self.deadline = float("inf")
 
     def element(self, address: int) -> str:
-        """An element by address, named as the student would: ``counts[3]`` or where its array was made."""
-        for start, end, root, label in self.roots:
+        """An element by address, named as the student would: ``counts[3] (allocated at line 8)``."""
+        for start, end, root, name, where in self.roots:
             if start <= address < end:
                 flat = (address - start) // root.itemsize
                 index = np.unravel_index(flat, root.shape) if root.ndim else ()
                 at = "[" + ", ".join(str(int(k)) for k in index) + "]"
-                if label.isidentifier():
-                    return f"{label}{at}"
-                name, _, rest = label.partition(" (")
-                return f"{name}{at} ({rest}" if rest and name.isidentifier() else f"element {at} of {label}"
+                if name is None:
+                    return f"element {at} of the array allocated at {where}"
+                if not name.isidentifier():  # an argument past the named ones
+                    return f"element {at} of {name}"
+                return f"{name}{at}" + (f" (allocated at {where})" if where else "")
         return "an element of a shared array"
 
 
@@ -166,6 +167,9 @@ def _element_address(a: np.ndarray, index: Any) -> int:
     return np.ndarray.__getitem__(a, (*key, Ellipsis)).__array_interface__["data"][0]
 
 
+_UNSET = object()  # a cell's value before the loop, until a write tells it
+
+
 def _read(address: int) -> None:
     cell = _STATE.log.get(address)
     if cell is None:
@@ -186,11 +190,8 @@ def _write(address: int, old: Any, new: Any) -> None:
         cell.changers.setdefault(thread, _STATE.iteration)  # type: ignore[arg-type]
 
 
-_UNSET = object()
-
-
 def _read_all(a: Any) -> None:
-    if isinstance(a, Shared) and a._label is not None:
+    if isinstance(a, Shared) and a._tracked:
         for address in _addresses(a.view(np.ndarray)).ravel().tolist():
             _read(address)
 
@@ -199,16 +200,16 @@ class Shared(np.ndarray):
     """A view of an array shared by a traced loop's iterations: element reads and writes made while a
     simulated thread runs are logged by address, so views and reshapes of it are logged as well."""
 
-    _label: str | None = None
+    _tracked = False  # a view of an array the trace shares (a copy is private: not tracked)
     _root = False
 
     def __array_finalize__(self, obj: Any) -> None:
-        self._label = None if self.flags.owndata else getattr(obj, "_label", None)
+        self._tracked = not self.flags.owndata and getattr(obj, "_tracked", False)
         self._root = False
 
     def __getitem__(self, index: Any) -> Any:
         out = super().__getitem__(index)
-        if self._label is None or _STATE.thread is None:
+        if not self._tracked or _STATE.thread is None:
             return out
         if isinstance(out, np.ndarray):
             if out.flags.owndata:  # fancy indexing: a copy, read now
@@ -219,7 +220,7 @@ class Shared(np.ndarray):
         return out
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self._label is None or _STATE.thread is None:
+        if not self._tracked or _STATE.thread is None:
             super().__setitem__(index, value)
             return
         _read_all(value)
@@ -255,7 +256,7 @@ class Shared(np.ndarray):
             for x in inputs:
                 _read_all(x)
             for o, p in zip(outs, plain_outs, strict=True):
-                if isinstance(o, Shared) and o._label is not None:
+                if isinstance(o, Shared) and o._tracked:
                     written.append((p, _addresses(p).ravel().tolist(), p.ravel().tolist()))
         if plain_outs:
             kwargs["out"] = plain_outs
@@ -299,11 +300,12 @@ def _flatten(value: Any):
         yield value
 
 
-def _share(array: np.ndarray, label: str) -> Shared:
+def _share(array: np.ndarray, name: str | None, where: str = "") -> Shared:
+    """``array`` shared by the loops to come; ``name`` and ``where`` (it was made) name it in messages."""
     view = array.view(Shared)
-    view._label, view._root = label, True
+    view._tracked, view._root = True, True
     start = array.__array_interface__["data"][0]
-    _STATE.roots.append((start, start + max(array.nbytes, 1), array, label))
+    _STATE.roots.append((start, start + max(array.nbytes, 1), array, name, where))
     return view
 
 
@@ -325,8 +327,7 @@ def _allocator(real: Callable) -> Callable:
     def allocate(*args: Any, **kwargs: Any) -> Any:
         out = real(*args, **kwargs)
         if _STATE.active and _STATE.thread is None and isinstance(out, np.ndarray):
-            name, where = _assigned_name(2), _where(2)
-            return _share(out, f"{name} (allocated at {where})" if name else f"the array allocated at {where}")
+            return _share(out, _assigned_name(2), _where(2))
         return out
 
     return allocate
@@ -357,12 +358,11 @@ def _first_conflict(loop: str) -> Conflict | None:
             for a, i in cell.readers.items():
                 if a != b:
                     return _conflict(address, "update", (a, b), (i, j), loop)
-        finals = {}
-        for thread, (first, value) in cell.writers.items():
-            for other, (other_first, other_value) in finals.items():
-                if not _same(value, other_value):
-                    return _conflict(address, "write", (other, thread), (other_first, first), loop)
-            finals[thread] = (first, value)
+        writers = iter(cell.writers.items())
+        for a, (i, first_value) in writers:  # the first writer; any other that left another value conflicts
+            for b, (j, value) in writers:
+                if not _same(value, first_value):
+                    return _conflict(address, "write", (a, b), (i, j), loop)
     return None
 
 
@@ -410,15 +410,18 @@ class _Tracer:
         self.numba = numba
         self.allocators = {id(getattr(np, n)): _allocator(getattr(np, n)) for n in _ALLOCATORS}
         self.memo: dict[int, Callable] = {}
-        numba_names = {
-            "get_thread_id": _thread_id,
-            "get_num_threads": _num_threads,
-            "set_num_threads": lambda n: None,
-            "prange": _prange_for(True),
-        }
         self.np_module = _Module(np, {n: self.allocators[id(getattr(np, n))] for n in _ALLOCATORS})
-        self.numba_modules: dict[bool, _Module] = {}
-        self.numba_names = numba_names
+        # numba's names the traced code sees, for a function with and without parallel=True
+        self.numba_names = {
+            parallel: {
+                "prange": _prange_for(parallel),
+                "get_thread_id": _thread_id,
+                "get_num_threads": _num_threads,
+                "set_num_threads": lambda n: None,
+            }
+            for parallel in (False, True)
+        }
+        self.numba_modules = {parallel: _Module(numba, names) for parallel, names in self.numba_names.items()}
 
     def function(self, fn: Callable) -> Callable | None:
         if id(fn) in self.memo:
@@ -443,15 +446,10 @@ class _Tracer:
         if value is np:
             return self.np_module
         if value is numba:
-            if parallel not in self.numba_modules:
-                self.numba_modules[parallel] = _Module(numba, {**self.numba_names, "prange": _prange_for(parallel)})
             return self.numba_modules[parallel]
-        if value is numba.prange:
-            return _prange_for(parallel)
-        if value is numba.get_thread_id:
-            return _thread_id
-        if value is numba.get_num_threads:
-            return _num_threads
+        for name, replacement in self.numba_names[parallel].items():  # `from numba import prange`, ...
+            if value is getattr(numba, name):
+                return replacement
         if id(value) in self.allocators:
             return self.allocators[id(value)]
         if isinstance(value, numba.core.dispatcher.Dispatcher):
@@ -493,7 +491,7 @@ def trace(fn: Callable, *args: Any, names: tuple[str, ...] = ()) -> Verdict:
     _STATE.deadline = _clock() + TRACE_BUDGET_S
     try:
         shared = [
-            _share(np.array(a, copy=True), f"{labels[k] if k < len(labels) else f'argument {k + 1}'}")
+            _share(np.array(a, copy=True), labels[k] if k < len(labels) else f"argument {k + 1}")
             if isinstance(a, np.ndarray)
             else a
             for k, a in enumerate(args)
