@@ -177,17 +177,13 @@ def connect(target: str, course_root: Path) -> ClusterGrading:
     """``target``: a scheduler address (tcp://host:8786), ``local`` (a LocalCluster on this machine), or
     ``config`` (the [cluster] section of course.toml: local, an address, or Slurm)."""
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError:
         raise ClusterError("grading on a cluster needs Dask: pip install -e '.[cluster]'") from None
     if target == "config":
         return from_config(course_root)
     if target == "local":
-        cluster = LocalCluster(
-            n_workers=1, threads_per_worker=os.cpu_count() or 1, processes=True, resources={"slot": SLOTS},
-            env={"PARLAB_COURSE": str(course_root)}, dashboard_address=None,
-        )  # fmt: skip
-        grading = ClusterGrading(Client(cluster), owned=[cluster])
+        grading = _local(course_root, workers=1, threads=os.cpu_count() or 1)
     else:
         try:
             grading = ClusterGrading(Client(target, timeout="10s"))
@@ -195,6 +191,27 @@ def connect(target: str, course_root: Path) -> ClusterGrading:
             raise ClusterError(f"cannot reach the Dask scheduler at {target}: {exc}") from None
     grading.check_workers()
     return grading
+
+
+def _local(course_root: Path, workers: int, threads: int) -> ClusterGrading:
+    """Worker processes on this machine, each declaring the slot resource, grading with this checkout."""
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=threads, processes=True, resources={"slot": SLOTS},
+        env={"PARLAB_COURSE": str(course_root)}, dashboard_address=None,
+    )  # fmt: skip
+    return ClusterGrading(Client(cluster), owned=[cluster])
+
+
+def _jobqueue():
+    """dask-jobqueue's Slurm cluster and job classes."""
+    try:
+        from dask_jobqueue import SLURMCluster
+        from dask_jobqueue.slurm import SLURMJob
+    except ImportError:
+        raise ClusterError("Slurm needs dask-jobqueue: pip install -e '.[cluster]'") from None
+    return SLURMCluster, SLURMJob
 
 
 def read_config(course_root: Path) -> dict:
@@ -205,7 +222,7 @@ def read_config(course_root: Path) -> dict:
         raise ClusterError(f"{path}: not valid TOML: {exc}") from None
     section = data.get(CONFIG_SECTION)
     if not isinstance(section, dict):
-        raise ClusterError(f"{path} has no [{CONFIG_SECTION}] section (see the README, 'Grading on a cluster')")
+        raise ClusterError(f"{path} has no [{CONFIG_SECTION}] section (see the README, 'A class bigger than one machine')")
     return section
 
 
@@ -216,6 +233,8 @@ def slurm_options(section: dict) -> dict[str, dict]:
 
     def options(raw: dict, gpu: bool) -> dict:
         raw = dict(raw)
+        if "cores" not in raw:
+            raise ClusterError(f"course.toml [cluster{'.gpu' if gpu else ''}] needs cores = N (cores of one machine)")
         cores = int(raw.pop("cores"))
         resources = f"slot={SLOTS}" + (f",{GPU}=1" if gpu else "")
         extra = ["--exclusive"] + (["--gres=gpu:1"] if gpu else []) + list(raw.pop("job_extra_directives", []))
@@ -237,10 +256,7 @@ def slurm_options(section: dict) -> dict[str, dict]:
 
 def slurm_job_scripts(section: dict, scheduler: str = "tcp://scheduler:8786") -> dict[str, str]:
     """The sbatch scripts the [cluster] section makes, by kind of machine (what a TA can read first)."""
-    try:
-        from dask_jobqueue.slurm import SLURMJob
-    except ImportError:
-        raise ClusterError("Slurm needs dask-jobqueue: pip install -e '.[cluster]'") from None
+    _, SLURMJob = _jobqueue()
     return {
         kind: SLURMJob(scheduler=scheduler, name=f"parlab-{kind}", **opts).job_script()
         for kind, opts in slurm_options(section).items()
@@ -248,24 +264,18 @@ def slurm_job_scripts(section: dict, scheduler: str = "tcp://scheduler:8786") ->
 
 
 def from_config(course_root: Path) -> ClusterGrading:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     section = read_config(course_root)
     kind = section.get("kind", "local")
     if kind == "address":
+        if "address" not in section:
+            raise ClusterError('course.toml [cluster] kind = "address" needs address = "tcp://host:8786"')
         return connect(str(section["address"]), course_root)
     if kind == "local":
-        cluster = LocalCluster(
-            n_workers=int(section.get("workers", 1)), threads_per_worker=int(section.get("threads", os.cpu_count() or 1)),
-            processes=True, resources={"slot": SLOTS}, env={"PARLAB_COURSE": str(course_root)}, dashboard_address=None,
-        )  # fmt: skip
-        grading = ClusterGrading(Client(cluster), owned=[cluster])
+        grading = _local(course_root, int(section.get("workers", 1)), int(section.get("threads", os.cpu_count() or 1)))
     elif kind == "slurm":
-        try:
-            from dask_jobqueue import SLURMCluster
-            from dask_jobqueue.slurm import SLURMJob
-        except ImportError:
-            raise ClusterError("Slurm needs dask-jobqueue: pip install -e '.[cluster]'") from None
+        SLURMCluster, SLURMJob = _jobqueue()
         options = slurm_options(section)
         cpu = SLURMCluster(**options["cpu"])
         cpu.scale(jobs=int(section.get("jobs", 1)))
