@@ -168,7 +168,7 @@ def grade_all(
     subs = [s for s in load_submissions(folder, assignment.id) if s.status == "ok"]
     suite = suite_version(assignment)
     try:
-        real_gpu = (cluster.has_gpu if cluster is not None else False) or choose_backend(gpu)[0] == "cuda"
+        real_gpu = (cluster is not None and cluster.has_gpu) or choose_backend(gpu)[0] == "cuda"
     except ValueError as exc:
         raise BatchError(str(exc)) from None
     stats = BatchStats()

@@ -34,6 +34,9 @@ CHECK_MARK = "grader.notebooks.check"  # cells that name it are the grader's (te
 COURSE_MARKER = ".parlab-course"  # written by the exports: the course checkout an nbgrader/otter folder grades with
 
 
+PENDING_PREFIX = "PENDING: "  # how a `Pending` message starts (nbgrader_pending.py looks for it)
+
+
 class Pending(Exception):
     """This line could not be judged here: not a pass and not a zero (see the module docstring)."""
 
@@ -83,7 +86,7 @@ def _verdict(report, line: str, module: NotebookModule) -> float:
     if any(t.status is Status.deferred for t in records):
         why = next(t.message for t in records if t.status is Status.deferred)
         raise Pending(
-            f"PENDING: {line} was not judged on this machine ({why}). This cell's 0 is not a grade: "
+            f"{PENDING_PREFIX}{line} was not judged on this machine ({why}). This cell's 0 is not a grade: "
             "grade it with `grader grade` where it can be judged and enter the points by hand"
         )
     score = round(sum(t.score for t in records), 6)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from nbgrader.converters.autograde import Autograde
 from nbgrader.preprocessors import SaveAutoGrades
 
-PENDING_PREFIX = "PENDING: "  # how `grader.notebooks.check.Pending` starts its message
+from .check import PENDING_PREFIX
 
 
 def is_pending(cell) -> bool:
