@@ -76,6 +76,7 @@ def _histogram_race_free(impl):
     every run, not only in the runs where its threads happened to collide. Returns whether the
     trace judged the loops (see `contention_seconds`)."""
     rng = hidden_rng(97)
+    # a list, not a generator: every input is traced even after one the trace could not judge
     return all(
         [assert_race_free(impl.histogram_cpu, rng.integers(0, nbins, 4099).astype(np.int32), nbins) for nbins in (1, 3, 64)]
     )
