@@ -1,20 +1,12 @@
 """What the notebook export tests share: the known-wrong files they plant and what `grader grade`
-gives the same code, line by line.
-
-The expectation is graded once per test session and cached on disk (keyed by the code and the
-test-suite version, written atomically), so the nbgrader and the otter tests can run in two
-xdist workers and still grade each known-wrong file once.
-"""
+gives the same code, line by line."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import tempfile
 from pathlib import Path
 
-from grader.classroom.grade_all import suite_version
 from grader.core.course import Course
 from grader.notebooks.cells import cell
 from grader.run.grade import grade_submission
@@ -29,29 +21,25 @@ WRONG = {  # known-wrong files (tests/wrong/) that break a correctness line
 }
 
 
+def wrong_files(tool: str, ident: str) -> list[str]:
+    """The known-wrong files one tool's test plants: nbgrader the first of each assignment, otter the
+    second. The route from a notebook to the grading engine is the same whatever the file, and each
+    autograde is a full hidden grading in a fresh kernel, so each file goes through one tool."""
+    return WRONG[ident][::2] if tool == "nbgrader" else WRONG[ident][1::2]
+
+
 def wrong_code(ident: str, name: str) -> str:
     return (ROOT / "tests" / "wrong" / ident / f"{name}.py").read_text()
 
 
-def grader_correctness(ident: str, name: str, cache: Path) -> dict[str, float]:
+def grader_correctness(ident: str, name: str) -> dict[str, float]:
     """What `grader grade` gives the reference solution with a known-wrong file appended, per
     correctness line (hidden tests, simulator)."""
     a = Course(ROOT).resolve(ident)
-    source = a.solution_module.read_text() + "\n\n" + wrong_code(ident, name)
-    key = hashlib.sha256(f"{suite_version(a)}\0{source}".encode()).hexdigest()[:24]
-    path = cache / f"{ident}-{name}-{key}.json"
-    if path.is_file():
-        return json.loads(path.read_text())
     with tempfile.TemporaryDirectory(prefix="parlab-known-") as tmp:
-        (Path(tmp) / a.spec.module_file).write_text(source)
+        (Path(tmp) / a.spec.module_file).write_text(a.solution_module.read_text() + "\n\n" + wrong_code(ident, name))
         report = grade_submission(a, Path(tmp), hidden=True, gpu="cudasim", select=["*.*.correctness"])
-    points = {str(lr.line): lr.score for lr in report.lines()}
-    cache.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=cache, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(points, f)
-    os.replace(tmp_name, path)
-    return points
+    return {str(lr.line): lr.score for lr in report.lines()}
 
 
 def with_student_cell(nb: dict, code: str, before) -> dict:

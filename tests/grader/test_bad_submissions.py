@@ -90,10 +90,13 @@ def test_hidden_failures_do_not_reveal_expected_values(a1, make_submission):
 
 
 def test_infinite_loop_times_out_and_the_rest_is_still_graded(a1, make_submission, monkeypatch):
-    # A hang inside compiled code cannot be interrupted by a signal; the worker is killed and restarted.
+    # A hang inside compiled code cannot be interrupted by a signal; the worker is killed and restarted,
+    # and the tests after the stuck one run in the new worker.
     sub = make_submission(
         """
         from numba import njit as _njit
+
+        _honest_karp_flatt = karp_flatt
 
         @_njit
         def _spin(n):
@@ -103,19 +106,21 @@ def test_infinite_loop_times_out_and_the_rest_is_still_graded(a1, make_submissio
             return i
 
         def karp_flatt(speedup, workers):
-            return _spin(1)
+            if workers == 10 and abs(speedup - 1 / 0.19) < 1e-9:  # the public example only
+                return _spin(1)
+            return _honest_karp_flatt(speedup, workers)
         """
     )
     from grader.core import course as course_mod
 
-    spec = a1.spec.model_copy(update={"test_timeout": 8})
+    spec = a1.spec.model_copy(update={"test_timeout": 6})
     quick = course_mod.Assignment(spec=spec, folder=a1.folder, course_root=a1.course_root)
     report = grade(quick, sub, select=["amdahl", "fourier.cpu.correctness"])
     tests = by_name(report)
     assert tests["test_amdahl_examples"].status is Status.timeout
-    assert "8 s limit" in tests["test_amdahl_examples"].message
-    assert tests["test_amdahl_models_on_random_inputs"].status is Status.timeout
-    assert tests["test_amdahl_rejects_invalid_arguments"].status is Status.timeout
+    assert "6 s limit" in tests["test_amdahl_examples"].message
+    assert tests["test_amdahl_models_on_random_inputs"].status is Status.passed
+    assert tests["test_amdahl_rejects_invalid_arguments"].status is Status.passed
     assert all(t.status is Status.passed for t in report.tests if t.task == "fourier")
 
 

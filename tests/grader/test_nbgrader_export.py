@@ -1,7 +1,8 @@
 """`grader export nbgrader`, driven through nbgrader's own API (no mocks). For a1, a2 and a4: the
 student version it generates gives nothing away, the reference notebook gets every correctness
-point, the stub none, and two known-wrong submissions (tests/wrong/) get, line by line, the
-correctness points `grader grade` gives the same code (`notebook_routes.py`).
+point, the stub none, and a known-wrong submission (tests/wrong/; the otter test plants the
+other one) gets, line by line, the correctness points `grader grade` gives the same code
+(`notebook_routes.py`).
 
 Speed lines are not timed here (`PARLAB_TIMING=off`, inherited by nbgrader's kernel): they are
 pending on both routes, and what a pending line looks like in nbgrader is asserted too.
@@ -21,7 +22,7 @@ from grader.core.devices import TIMING_ENV
 from grader.notebooks.cells import cell, code_cells
 from grader.notebooks.nbgrader import export_nbgrader, generate_student_version, nbgrader_api, student_leaks
 
-from .notebook_routes import ASSIGNMENTS, WRONG, correctness, grader_correctness, with_student_cell, wrong_code
+from .notebook_routes import ASSIGNMENTS, correctness, grader_correctness, with_student_cell, wrong_code, wrong_files
 
 pytest.importorskip("nbgrader.apps", reason="the notebooks extra is not installed: pip install -e '.[notebooks]'")
 from nbgrader.api import Gradebook  # noqa: E402
@@ -76,7 +77,7 @@ def _with_cell(nb: dict, code: str) -> dict:
 
 
 @pytest.mark.parametrize("ident", ASSIGNMENTS)
-def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(course, ident, tmp_path, known_grades):
+def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(course, ident, tmp_path):
     a = course.resolve(ident)
     nbc = NbgraderCourse(a, tmp_path / "nbgrader")
     assert not nbc.leaks
@@ -97,9 +98,9 @@ def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(
     assert all(v == 0 for v in stub.values()), stub
     assert nbc.needs_manual_grade("stub").isdisjoint(correctness(stub))  # a failed line is a 0, not pending
 
-    for name in WRONG[ident]:
+    for name in wrong_files("nbgrader", ident):
         got = correctness(nbc.autograde(name.replace("_", "-"), _with_cell(_source(nbc), wrong_code(ident, name))))
-        want = grader_correctness(ident, name, known_grades)
+        want = grader_correctness(ident, name)
         assert got == pytest.approx(want), (name, got, want)
         assert any(got[k] < points_of(points, k) for k in got), f"{name} lost nothing"
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.core.course import find_module_folder
+from grader.core.course import COURSE_ENV, find_module_folder
+from grader.core.devices import TIMING_ENV
 from grader.notebooks.cells import cell, code_cells, notebook, write_notebook
 from grader.run.grade import grade_submission
 from grader.run.notebook import notebook_to_module
@@ -116,6 +117,29 @@ def test_grader_cli_grades_a_notebook(a1, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "3.0/3" in done.stdout and "graded the code cells of speedup.ipynb" in done.stdout
+
+
+def test_an_autograded_notebooks_public_checks_read_its_hidden_grading(a1, tmp_path, monkeypatch, capsys):
+    """Otter runs each question's public test case next to its hidden ones: once the hidden grading
+    ran in the kernel, a public check reads its public records instead of grading again."""
+    from grader.notebooks import check
+
+    _notebook_of(a1.solution_module, tmp_path / "speedup.ipynb")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(COURSE_ENV, str(ROOT))
+    monkeypatch.setenv(TIMING_ENV, "off")
+    monkeypatch.setattr(check, "_reports", {})
+    monkeypatch.setattr(check, "_autograded", {})
+    graded = []
+    real = check.grade_submission
+    monkeypatch.setattr(check, "grade_submission", lambda *args, **kw: graded.append(kw) or real(*args, **kw))
+
+    assert check.points("a1_speedup", "amdahl.python.correctness", hidden=True, from_file=True) == 3
+    capsys.readouterr()
+    public = check.check("a1_speedup", "fourier.cpu.correctness")
+    assert [kw["hidden"] for kw in graded] == [True]  # one grading: the hidden one
+    shown = capsys.readouterr().out
+    assert 0 < public < 3 and "ok" in shown and "hidden" not in shown  # the public tests of the line, and only those
 
 
 @pytest.mark.parametrize("tool", ["nbgrader", "otter"])

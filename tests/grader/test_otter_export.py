@@ -1,7 +1,7 @@
 """`grader export otter`, driven through the real `otter assign` and `otter run` (no mocks). For a1,
 a2 and a4: the student notebook gives nothing away, the reference gets every correctness point, the
-stub none, and two known-wrong submissions (tests/wrong/) get, line by line, the correctness
-points `grader grade` gives the same code (`notebook_routes.py`).
+stub none, and a known-wrong submission (tests/wrong/; the nbgrader test plants the other one) gets,
+line by line, the correctness points `grader grade` gives the same code (`notebook_routes.py`).
 
 Speed lines are not timed here (`PARLAB_TIMING=off`, inherited by otter's kernel): pending, never full.
 """
@@ -20,7 +20,7 @@ from grader.core.devices import TIMING_ENV
 from grader.notebooks.nbgrader import student_leaks
 from grader.notebooks.otter import export_otter
 
-from .notebook_routes import ASSIGNMENTS, WRONG, correctness, grader_correctness, with_student_cell, wrong_code
+from .notebook_routes import ASSIGNMENTS, correctness, grader_correctness, with_student_cell, wrong_code, wrong_files
 
 pytest.importorskip("otter", reason="the notebooks extra is not installed: pip install -e '.[notebooks]'")
 
@@ -57,7 +57,7 @@ def _with_code_cell(nb: dict, code: str) -> dict:
 
 
 @pytest.mark.parametrize("ident", ASSIGNMENTS)
-def test_otter_assign_and_otter_run_grade_as_the_grader_does(course, ident, tmp_path, known_grades):
+def test_otter_assign_and_otter_run_grade_as_the_grader_does(course, ident, tmp_path):
     a = course.resolve(ident)
     made = export_otter(a, tmp_path / "otter")
     assigned = subprocess.run(
@@ -82,8 +82,8 @@ def test_otter_assign_and_otter_run_grade_as_the_grader_does(course, ident, tmp_
     stub = _otter_run(zipped, json.loads(student_text), tmp_path / "stub")
     assert all(v == 0 for v in stub.values()), stub
 
-    for name in WRONG[ident]:
+    for name in wrong_files("otter", ident):
         got = correctness(_otter_run(zipped, _with_code_cell(master, wrong_code(ident, name)), tmp_path / name))
-        want = {k.replace(".", "_"): v for k, v in grader_correctness(ident, name, known_grades).items()}
+        want = {k.replace(".", "_"): v for k, v in grader_correctness(ident, name).items()}
         assert got == pytest.approx(want), (name, got, want)
         assert any(got[k] < points[k] for k in got), f"{name} lost nothing"
