@@ -198,9 +198,16 @@ def test_scan_cpu_int32_sums_overflow_into_int64(impl, reference):
         ("small elements whose chunk totals pass 2**31", rng.integers(2**19, 2**20, 40_009).astype(np.int32)),
         ("elements near the int32 minimum", rng.integers(-INT32_MAX - 1, -INT32_MAX + 1000, 3001).astype(np.int32)),
     ]
-    for label, x in cases:
-        for inclusive in (True, False):
-            _scan_cpu_once(impl, reference, x, inclusive, f"scan_cpu ({_mode(inclusive)}, n={x.size}, int32, {label})")
+    usual = get_num_threads()
+    try:
+        for threads in _thread_counts():  # several chunk counts: one chunk alone never adds a chunk total
+            set_num_threads(threads)
+            for label, x in cases:
+                for inclusive in (True, False):
+                    what = f"scan_cpu ({_mode(inclusive)}, n={x.size}, int32, {label}, {threads} threads)"
+                    _scan_cpu_once(impl, reference, x, inclusive, what)
+    finally:
+        set_num_threads(usual)
 
 
 @grade(task="scan", part="cpu", points=1)
