@@ -90,7 +90,7 @@ def test_scan_gpu_matches_serial(impl, reference, gpu):
 
 def _into(fn, n):
     """fn(x, out, True) as a function of x alone, writing into one int64 buffer kept across calls
-    (a fresh 128 MB output each call would time the operating system handing out pages)."""
+    (a fresh output of 64 MB or more each call would time the operating system handing out pages)."""
     out = np.empty(n, dtype=np.int64)
 
     def call(x):
