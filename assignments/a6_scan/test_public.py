@@ -157,6 +157,20 @@ def test_compact_cpu_matches_serial(impl, reference):
         _check_kept(impl.compact_cpu(x, threshold), reference.compact_serial(x, threshold), what)
 
 
+@grade(task="compact", part="cpu", kind="performance", points=2)
+def test_compact_cpu_speedup(impl, reference, solution, spec, cores, grading):
+    perf = spec.part("compact", "cpu").performance
+    grade_cpu_speedup(
+        grading,
+        perf,
+        cores,
+        baseline=lambda x: reference.compact_serial(x, 0.0),
+        candidate=lambda x: impl.compact_cpu(x, 0.0),
+        inputs=[_values(perf.size, np.float64, seed=s) for s in range(2)],
+        reference=(lambda x: solution.compact_cpu(x, 0.0)) if solution else None,
+    )
+
+
 @grade(task="compact", part="gpu", points=1)
 def test_compact_gpu_matches_serial(impl, reference, gpu):
     x = _values(300, np.float64)
