@@ -120,7 +120,7 @@ def _check_map(got, keys, capacity, what):
 
 @grade(task="sort", part="cpu", points=1)
 def test_sort_cpu_matches_serial(impl, reference):
-    p = _points(500, 2, 3, seed=1)
+    p = _points(200, 2, 3, seed=1)
     origin, dims = reference.grid_of(p, 1.0)
     # First a traced run: prange threads that write the same counts or the same place of `order` are found on any machine.
     assert_race_free(impl.sort_cpu, p, 1.0, origin, dims)
@@ -143,7 +143,7 @@ def test_sort_gpu_matches_serial(impl, reference, gpu):
 
 @grade(task="neighbours", part="cpu", points=1)
 def test_neighbours_cpu_matches_serial(impl, reference):
-    p = _points(300, 2, 3, seed=4)
+    p = _points(150, 2, 3, seed=4)
     assert_race_free(impl.neighbours_cpu, p, 1.0, *_grid(reference, p, 1.0))
     for dim, n in ((2, 5000), (3, 20_000)):
         p = _points(n, dim, 4, seed=5 + dim)

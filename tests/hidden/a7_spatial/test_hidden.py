@@ -38,8 +38,8 @@ def _uniform(rng, n, dim, per_cell, r=1.0, low=0.0):
 
 
 def _clustered(rng, n, dim, r=1.0):
-    """A few tight clumps (many points to a cell) in a box of ~20 cells a side, a tenth of the points scattered."""
-    centers = rng.uniform(0.0, 20.0 * r, (max(1, n // 150), dim))
+    """Tight clumps of ~40 points (many to a cell) in a box of ~20 cells a side, a tenth of the points scattered."""
+    centers = rng.uniform(0.0, 20.0 * r, (max(2, n // 40), dim))
     pts = centers[rng.integers(0, centers.shape[0], n)] + rng.normal(0.0, 0.6 * r, (n, dim))
     scattered = rng.random(n) < 0.1
     pts[scattered] = rng.uniform(0.0, 20.0 * r, (int(scattered.sum()), dim))
@@ -218,7 +218,7 @@ def _sort_race_free(impl, reference):
     """Traced runs: prange threads sharing counts or places in `order` are found whatever the load."""
     rng = hidden_rng(90)
     runs = []
-    for pts, r in ((_uniform(rng, 300, 2, 3.0), 1.0), (rng.uniform(0.0, 0.9, (200, 3)), 1.0)):
+    for pts, r in ((_uniform(rng, 160, 2, 3.0), 1.0), (rng.uniform(0.0, 0.9, (100, 3)), 1.0)):
         origin, dims = reference.grid_of(pts, r)
         runs.append(assert_race_free(impl.sort_cpu, pts, r, origin, dims))
     return all(runs)  # a list: every input traced even after one the trace could not judge
@@ -280,7 +280,7 @@ def _neighbours_race_free(impl, reference):
     """Traced runs: prange threads updating each other's counts are found whatever the load."""
     rng = hidden_rng(91)
     runs = []
-    for pts, r in ((_uniform(rng, 200, 2, 2.0), 1.0), (_lattice(rng, 150, 3, 1.0, 5), 1.0)):
+    for pts, r in ((_uniform(rng, 120, 2, 2.0), 1.0), (_lattice(rng, 100, 3, 1.0, 5), 1.0)):
         runs.append(assert_race_free(impl.neighbours_cpu, pts, r, *_grid(reference, pts, r)))
     return all(runs)
 
