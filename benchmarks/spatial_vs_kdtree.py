@@ -55,7 +55,7 @@ def _clustered(rng, n, dim, r=1.0):
 
 
 def point_sets(rng, quick):
-    n = 50_000 if quick else 200_000
+    n = 20_000 if quick else 50_000
     return [
         ("uniform 3-D, ~4 to a cell", _uniform(rng, n, 3, 4.0), 1.0),
         ("uniform 2-D, ~4 to a cell", _uniform(rng, n, 2, 4.0), 1.0),
@@ -126,7 +126,7 @@ def neighbour_table(ref, sol, repeats, quick):
 
 def cellmap_table(ref, sol, repeats, quick):
     rng = np.random.default_rng(8)
-    m = 20_000 if quick else 100_000
+    m = 5_000 if quick else 20_000
     pts = _clustered(rng, m, 3)
     origin, dims = ref.grid_of(pts, 1.0)
     keys = ref.cell_keys(pts, 1.0, origin, dims)
