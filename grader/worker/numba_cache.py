@@ -34,7 +34,8 @@ def _digest(path: str) -> str:
 class ContentLocator(_CacheLocator):
     """A function's cache lives under the hash of its source file's bytes, wherever the file is."""
 
-    def __init__(self, py_func: Any, digest: str, root: str) -> None:
+    def __init__(self, py_func: Any, digest: str, root: str, py_file: str) -> None:
+        self._py_file = py_file  # numba's warning that a function cannot be cached names this file
         self._digest = digest
         self._path = os.path.join(root, digest)
         self._lineno = py_func.__code__.co_firstlineno
@@ -54,7 +55,7 @@ class ContentLocator(_CacheLocator):
         if not root or not os.path.isfile(py_file):
             return None
         try:
-            locator = cls(py_func, _digest(py_file), root)
+            locator = cls(py_func, _digest(py_file), root, py_file)
             locator.ensure_cache_path()
         except OSError:
             return None  # an unwritable cache: compile as usual

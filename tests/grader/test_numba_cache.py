@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.core.devices import NUMBA_CACHE_ENV
+from grader.core.devices import NUMBA_CACHE_ENV, NUMBA_CACHE_LOCATOR
 
 from ..conftest import ROOT
 
@@ -45,3 +45,31 @@ def test_a_graded_run_writes_no_shared_cache(tmp_path):
     cache = tmp_path / "cache"
     _run("grade", ROOT / "solutions" / "a1_speedup", cache)
     assert not cache.exists() or not _files(cache)
+
+
+UNCACHABLE = """
+from numba import get_num_threads, njit, prange
+
+@njit(parallel=True)
+def f(n):
+    total = 0
+    for i in prange(get_num_threads()):  # numba cannot cache this (\\"dynamic globals\\"): it warns
+        total += i
+    return total + n
+"""
+
+
+def test_a_function_numba_cannot_cache_still_runs(tmp_path):
+    """numba warns when it cannot cache a function (a prange sized by get_num_threads(), as a2's and
+    a7's references do) and names the locator's source file in the warning: that must not fail."""
+    (tmp_path / "uncachable.py").write_text(UNCACHABLE)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import uncachable\n"
+        "from grader.worker.numba_cache import cache_functions\n"
+        "assert cache_functions(uncachable) == 1\n"
+        "print(uncachable.f(1))\n"
+    )
+    env = {**os.environ, NUMBA_CACHE_ENV: str(tmp_path / "cache"), "NUMBA_CACHE_LOCATOR_CLASSES": NUMBA_CACHE_LOCATOR}
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1].isdigit()
