@@ -1,8 +1,8 @@
 """`grader export nbgrader`, driven through nbgrader's own API (no mocks). For a1, a2 and a4: the
-student version it generates gives nothing away, the reference notebook gets every correctness
-point, the stub none, and a known-wrong submission (tests/wrong/; the otter test plants the
-other one) gets, line by line, the correctness points `grader grade` gives the same code
-(`notebook_routes.py`).
+student version it generates gives nothing away and the source notebook holds the solution's code.
+For one of them (`notebook_routes.GRADED`): nbgrader's autograde gives the reference notebook every
+correctness point, the stub none, and a known-wrong submission (tests/wrong/; the otter test
+plants the other one), line by line, the correctness points `grader grade` gives the same code.
 
 Speed lines are not timed here (`PARLAB_TIMING=off`, inherited by nbgrader's kernel): they are
 pending on both routes, and what a pending line looks like in nbgrader is asserted too.
@@ -22,7 +22,16 @@ from grader.core.devices import TIMING_ENV
 from grader.notebooks.cells import cell, code_cells
 from grader.notebooks.nbgrader import export_nbgrader, generate_student_version, nbgrader_api, student_leaks
 
-from .notebook_routes import ASSIGNMENTS, correctness, grader_correctness, with_student_cell, wrong_code, wrong_files
+from .notebook_routes import (
+    ASSIGNMENTS,
+    GRADED,
+    correctness,
+    grader_correctness,
+    notebook_holds_the_solution,
+    with_student_cell,
+    wrong_code,
+    wrong_files,
+)
 
 pytest.importorskip("nbgrader.apps", reason="the notebooks extra is not installed: pip install -e '.[notebooks]'")
 from nbgrader.api import Gradebook  # noqa: E402
@@ -77,13 +86,20 @@ def _with_cell(nb: dict, code: str) -> dict:
 
 
 @pytest.mark.parametrize("ident", ASSIGNMENTS)
-def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(course, ident, tmp_path):
+def test_nbgrader_student_version_gives_nothing_away_and_the_source_holds_the_solutions_code(course, ident, tmp_path):
     a = course.resolve(ident)
     nbc = NbgraderCourse(a, tmp_path / "nbgrader")
     assert not nbc.leaks
     student_text = nbc.student_notebook.read_text()
     assert "BEGIN SOLUTION" not in student_text and "BEGIN HIDDEN TESTS" not in student_text
+    assert notebook_holds_the_solution(_source(nbc), a.solution_module)
+    assert not notebook_holds_the_solution(json.loads(student_text), a.solution_module)
 
+
+def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(course, tmp_path):
+    ident = GRADED
+    a = course.resolve(ident)
+    nbc = NbgraderCourse(a, tmp_path / "nbgrader")
     points = a.spec.lines()
     reference = nbc.autograde("reference", _source(nbc))
     assert correctness(reference) == {str(k): v for k, v in points.items() if k.kind == "correctness"}
@@ -98,7 +114,7 @@ def test_nbgrader_grades_reference_stub_and_known_wrong_code_as_the_grader_does(
     assert all(v == 0 for v in stub.values()), stub
     assert nbc.needs_manual_grade("stub").isdisjoint(correctness(stub))  # a failed line is a 0, not pending
 
-    for name in wrong_files("nbgrader", ident):
+    for name in wrong_files("nbgrader"):
         got = correctness(nbc.autograde(name.replace("_", "-"), _with_cell(_source(nbc), wrong_code(ident, name))))
         want = grader_correctness(ident, name)
         assert got == pytest.approx(want), (name, got, want)
