@@ -76,6 +76,27 @@ def test_busy_machine_defers_instead_of_failing():
     assert "rerun on a quieter machine" in d.message
 
 
+def test_rounds_that_support_both_no_credit_and_full_credit_defer():
+    """A 90 %-serial program measured 1.50× (1.14–1.87) from parallelism on a noisy VM: its interval
+    reaches below the floor and above the target, so the median alone would hand out a verdict the
+    data does not support. The same rounds with the noise gone are scored."""
+    noisy = measurement([1.0, 1.9, 1.1, 1.8, 1.5, 1.05, 1.85, 1.5], capacity=1.95)
+    low, high = noisy.interval
+    d = decide_cpu(PERF, 2, noisy)
+    assert low <= d.floor and high >= d.target
+    assert d.verdict == "deferred" and d.credit == 0.0
+    assert "varied too much to judge here" in d.message and "rerun on a quieter machine" in d.message
+    steady = decide_cpu(PERF, 2, measurement([1.5, 1.52, 1.48, 1.5, 1.51, 1.49], capacity=1.95))
+    assert steady.verdict == "scored" and 0.0 < steady.credit < 1.0
+    # A narrow interval at the boundary (floor 1.15×, target 1.17×) is scored by its median, not deferred forever.
+    boundary = PerformanceSpec(points=3, size=10, efficiency=0.3, floor_efficiency=0.15)
+    close = decide_cpu(boundary, 2, measurement([1.14, 1.16, 1.18, 1.15, 1.17, 1.16], capacity=1.57))
+    assert close.verdict == "scored" and close.floor <= close.target
+    gpu = PerformanceSpec(points=2, size=10, target=20, floor=4)
+    assert decide_fixed(gpu, measurement([3.0, 25.0, 12.0, 3.5, 24.0], 1.0)).verdict == "deferred"
+    assert decide_fixed(gpu, measurement([11.0, 12.0, 12.5], 1.0)).verdict == "scored"
+
+
 def test_one_core_defers():
     assert decide_cpu(PERF, 1, measurement([1.0], capacity=1.0)).verdict == "deferred"
 
