@@ -163,13 +163,20 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
     ref = m.reference_speedup
     if ref is not None:
         target = min(target, ref / REFERENCE_SLACK)
-        if target <= fixed.floor:
-            return Decision(
-                "deferred",
-                0.0,
-                f"the reference solution itself reached only {ref:.2f}× here; rerun on a quieter machine",
-                capacity=capacity,
+    if target <= fixed.floor:  # a serial program would reach the target: nothing here can tell them apart
+        if ref is not None and ref / REFERENCE_SLACK <= fixed.floor:
+            why = f"the reference solution itself reached only {ref:.2f}× here"
+        else:
+            why = (
+                f"{c} usable cores delivered {capacity:.2f}× on the calibration kernel, which puts this task's "
+                f"target ({target:.2f}×) at or under the {fixed.floor:.2f}× a serial program can reach"
             )
+        return Decision(
+            "deferred",
+            0.0,
+            f"{why}; a parallel speedup cannot be judged here, rerun on a quieter machine (your code measured {_range(m)})",
+            capacity=capacity,
+        )
     rule = SpeedupTarget(target=target, floor=fixed.floor)
     if _undecided(m, rule):
         return _too_noisy(m, rule, capacity)

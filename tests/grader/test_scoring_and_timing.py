@@ -97,6 +97,20 @@ def test_rounds_that_support_both_no_credit_and_full_credit_defer():
     assert decide_fixed(gpu, measurement([11.0, 12.0, 12.5], 1.0)).verdict == "scored"
 
 
+def test_a_target_that_falls_to_the_floor_defers_even_without_the_reference():
+    """a3's efficiency 0.3 with the machine delivering 1.45×: target 1.135× under the 1.15× floor, so
+    a serial program measuring 1.14× would have reached the target. No reference is timed in a public
+    run; with one, the message names the machine, not the reference, when the machine is the cause."""
+    a3 = PerformanceSpec(points=3, size=10, efficiency=0.3, floor_efficiency=0.15)
+    d = decide_cpu(a3, 2, measurement([1.14, 1.14, 1.14], capacity=1.45))
+    assert d.verdict == "deferred" and d.credit == 0.0
+    assert "1.45× on the calibration kernel" in d.message and "reference" not in d.message
+    with_ref = decide_cpu(a3, 2, measurement([1.14, 1.14, 1.14], capacity=1.45, reference=2.3))
+    assert with_ref.verdict == "deferred" and "reference" not in with_ref.message
+    slow_ref = decide_cpu(a3, 2, measurement([1.14, 1.14, 1.14], capacity=1.9, reference=1.3))
+    assert slow_ref.verdict == "deferred" and "reference solution itself reached only 1.30×" in slow_ref.message
+
+
 def test_one_core_defers():
     assert decide_cpu(PERF, 1, measurement([1.0], capacity=1.0)).verdict == "deferred"
 
