@@ -12,6 +12,12 @@ Only `grader test` uses it (the parent sets `CACHE_ENV` and binds the folder int
 a cache shared between gradings would let one submission plant machine code that another
 grading loads (the course's serial baseline, say), so `grader grade` and `grade-all` compile
 afresh. The locator is numba's documented hook, ``NUMBA_CACHE_LOCATOR_CLASSES``.
+
+numba refuses to cache a function that calls ``numba.get_num_threads()`` ("uses dynamic globals":
+its overload calls the threading layer through a ctypes pointer, an address of this process), and
+most parallel code calls it to size per-thread buffers: a7's `sort_cpu` recompiled in every run.
+`cacheable_thread_count` makes that call go through numba's own intrinsic, which names the same C
+function by its symbol, as the parallel loops numba generates already do: same value, cacheable.
 """
 
 from __future__ import annotations
@@ -64,6 +70,36 @@ class ContentLocator(_CacheLocator):
 
 def enabled() -> bool:
     return bool(os.environ.get(CACHE_ENV))
+
+
+def cacheable_thread_count() -> None:
+    """Have compiled code read the thread count by symbol (cacheable), not by a ctypes address.
+
+    numba binds ``parallel._get_num_threads`` to the ctypes function when it starts its threads,
+    so the swap waits for that: a Python callable stays for the interpreter, an overload for jitted code.
+    """
+    from numba.extending import overload
+    from numba.np.ufunc import parallel
+
+    launch = parallel._launch_threads
+    if getattr(launch, "parlab_cacheable", False):
+        return
+
+    def launch_then_swap() -> None:
+        launch()
+        by_address = parallel._get_num_threads
+        if getattr(by_address, "parlab_cacheable", False):
+            return
+
+        def by_symbol() -> int:
+            return by_address()
+
+        by_symbol.parlab_cacheable = True  # type: ignore[attr-defined]
+        overload(by_symbol)(lambda: lambda: parallel._iget_num_threads())
+        parallel._get_num_threads = by_symbol
+
+    launch_then_swap.parlab_cacheable = True  # type: ignore[attr-defined]
+    parallel._launch_threads = launch_then_swap
 
 
 def cache_functions(module: ModuleType) -> int:

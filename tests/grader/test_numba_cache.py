@@ -73,3 +73,40 @@ def test_a_function_numba_cannot_cache_still_runs(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-1].isdigit()
+
+
+THREAD_COUNT = """
+import numpy as np
+from numba import get_num_threads, njit, prange
+
+@njit(parallel=True)
+def per_thread(n):
+    out = np.zeros(get_num_threads(), dtype=np.int64)  # per-thread partials: the usual reason to ask
+    for t in prange(out.size):
+        out[t] = n
+    return out.size
+"""
+
+
+def test_code_that_asks_for_the_thread_count_is_cached_and_sees_the_count(tmp_path):
+    """Most parallel solutions size per-thread buffers by get_num_threads(); numba alone would recompile
+    them in every run. With the worker's swap they come from the cache, and still read the live count."""
+    (tmp_path / "threads.py").write_text(THREAD_COUNT)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import numba, threads\n"
+        "from grader.worker.numba_cache import cache_functions, cacheable_thread_count\n"
+        "cacheable_thread_count(); cache_functions(threads)\n"
+        "numba.set_num_threads(1); one = threads.per_thread(3)\n"
+        "numba.set_num_threads(2); two = threads.per_thread(3)\n"
+        "print(one, two, sum(threads.per_thread.stats.cache_hits.values()))\n"
+    )
+    env = {**os.environ, NUMBA_CACHE_ENV: str(tmp_path / "cache"), "NUMBA_CACHE_LOCATOR_CLASSES": NUMBA_CACHE_LOCATOR,
+           "NUMBA_NUM_THREADS": "2"}  # fmt: skip
+    runs = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300, env=env)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "cannot cache" not in done.stderr, done.stderr[-2000:]
+        runs.append(done.stdout.split())
+    assert runs[0] == ["1", "2", "0"]  # compiled, and the count followed set_num_threads
+    assert runs[1] == ["1", "2", "1"]  # loaded from the cache, and still follows it
