@@ -146,8 +146,8 @@ def _worker_command(
     cmd = [
         sys.executable, "-I", "-m", "pytest",
         "-p", "grader.worker.plugin",
+        "-p", "pytest_timeout",  # the only installed plugin a worker loads (PYTEST_DISABLE_PLUGIN_AUTOLOAD)
         "-p", "no:cacheprovider",
-        "-p", "no:randomly",
         "--noconftest",
         "-c", os.devnull,
         "--rootdir", LAYOUT.rootdir,
@@ -171,6 +171,9 @@ def _clean_env(extra: dict[str, str]) -> dict[str, str]:
     """Only PASSTHROUGH_ENV survives; `-I` makes the worker ignore PYTHON* variables anyway."""
     env = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
     env.update({"PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"})
+    # Installed pytest plugins (xdist, anyio, randomly, ...) stay out of the worker: none of them is
+    # part of grading, any of them could change how tests run, and finding them costs ~0.2 s a start.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env.update(extra)
     return env
 
