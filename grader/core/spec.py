@@ -77,7 +77,8 @@ class PerformanceSpec(_Frozen):
     the target when the machine delivers less than c right now (see `grader.worker.speed_verdict`). GPU parts,
     whose speedup has nothing to do with CPU cores, set a fixed ``target`` and ``floor`` instead.
     ``bound`` says what limits the workload; memory-bound tasks declare ``bytes_per_element`` so
-    the bandwidth they reach can be held against the machine's measured ceiling.
+    the bandwidth they reach can be held against the machine's measured ceiling, and
+    ``parallel_bytes_per_element`` when any parallel algorithm must move more than the serial loop.
     """
 
     points: Points
@@ -86,6 +87,12 @@ class PerformanceSpec(_Frozen):
     bound: Literal["compute", "memory"] = "compute"
     bytes_per_element: float | None = Field(
         default=None, gt=0, description="bytes the task must move per element (required when bound = memory)"
+    )
+    parallel_bytes_per_element: float | None = Field(
+        default=None,
+        gt=0,
+        description="bytes per element a parallel algorithm must move, when more than the serial loop "
+        "(a two-pass scan reads its input twice): the bandwidth room shrinks by the ratio",
     )
     efficiency: float = Field(default=0.7, gt=0, le=1)
     floor_efficiency: float = Field(default=0.2, ge=0, le=1)
@@ -99,6 +106,10 @@ class PerformanceSpec(_Frozen):
             raise ValueError("floor_efficiency must be below efficiency")
         if self.bound == "memory" and self.bytes_per_element is None:
             raise ValueError("a memory-bound task must declare bytes_per_element")
+        if self.parallel_bytes_per_element is not None and (
+            self.bound != "memory" or self.parallel_bytes_per_element < (self.bytes_per_element or 0)
+        ):
+            raise ValueError("parallel_bytes_per_element is for memory-bound tasks, at least bytes_per_element")
         if (self.target is None) != (self.floor is None):
             raise ValueError("give both target and floor, or neither")
         if self.target is not None and self.floor is not None and self.floor >= self.target:

@@ -4,7 +4,9 @@ The rule for a CPU part with c usable cores (capped at the spec's max_cores):
 
 - capacity K: the speedup the staff's perfectly parallel probe gets in the same rounds (≤ c).
   For a memory-bound task K is further capped by bandwidth: the parallel bandwidth probe's bytes/s
-  divided by what the serial baseline, or the candidate on one core where that is faster, already moves.
+  divided by what the serial baseline, or the candidate on one core where that is faster, already moves,
+  and by the spec's parallel_bytes_per_element / bytes_per_element (extra traffic any parallel
+  algorithm needs: a two-pass scan reads its input twice).
 - If K < 1 + MIN_CAPACITY_SHARE·(c−1), this machine cannot tell parallel code from serial code
   right now: the test is *deferred* (never failed), with the numbers in the message.
 - target = 1 + efficiency·(K−1); with the reference solution timed alongside (trusted grading),
@@ -136,7 +138,8 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
         serial_bw, whose = m.achieved_bandwidth("baseline"), "the serial baseline"
         if m.self_speedup is not None and m.achieved_bandwidth("single_core") > serial_bw:  # type: ignore[operator]
             serial_bw, whose = m.achieved_bandwidth("single_core"), "your code on one core"
-        bw_room = m.bandwidth_ceiling / serial_bw  # type: ignore[operator]
+        extra = (perf.parallel_bytes_per_element or perf.bytes_per_element) / perf.bytes_per_element  # type: ignore[operator]
+        bw_room = m.bandwidth_ceiling / serial_bw / extra  # type: ignore[operator]
         if bw_room < capacity:
             capacity, limit = bw_room, "bandwidth"
     fixed = core_target(perf, c)
@@ -147,8 +150,15 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
             share = "as much as" if moved >= ceiling else "most of"
             why = (
                 f"memory-bound: {whose} already moves {moved:.1f} GB/s, {share} the {ceiling:.1f} GB/s this "
-                "machine's memory delivered to the bandwidth probe, so more cores have no bandwidth left to use"
+                "machine's memory delivered to the bandwidth probe"
             )
+            if extra > 1:
+                why += (
+                    f", and a parallel version must move {perf.parallel_bytes_per_element:g} bytes an element where the "
+                    f"serial loop moves {perf.bytes_per_element:g}: at most {bw_room:.2f}× faster here"
+                )
+            else:
+                why += ", so more cores have no bandwidth left to use"
         elif c < 2:
             why = "only 1 usable core"
         else:

@@ -134,6 +134,25 @@ def test_memory_bound_task_defers_when_bandwidth_leaves_no_room():
     assert d.verdict == "deferred" and "memory-bound" in d.message and "24.0 GB/s, most of the 27.0 GB/s" in d.message
 
 
+def test_extra_traffic_of_the_parallel_algorithm_shrinks_the_bandwidth_room():
+    """a6's scan on this VM: the baseline moves 8.6 GB/s of a 15.1 GB/s ceiling (room 1.76x, over the
+    1.4x needed on 2 cores), but a two-pass scan moves 16 bytes where the serial loop moves 12: 1.32x."""
+    serial = PerformanceSpec(points=3, size=10, bound="memory", bytes_per_element=12, efficiency=0.35, floor_efficiency=0.1)
+    two_pass = serial.model_copy(update={"parallel_bytes_per_element": 16})
+    m = measurement([0.9, 0.91], capacity=1.65, bandwidth=15.1e9, task_bytes=8.6e9)
+    assert decide_cpu(serial, 2, m).verdict == "scored"  # the reference solution failed its own line this way
+    d = decide_cpu(two_pass, 2, m)
+    assert d.verdict == "deferred" and "must move 16 bytes an element where the serial loop moves 12" in d.message
+    assert "at most 1.32× faster" in d.message
+
+
+def test_parallel_traffic_is_only_for_memory_bound_tasks_and_never_less():
+    with pytest.raises(ValueError, match="parallel_bytes_per_element"):
+        PerformanceSpec(points=3, size=10, bytes_per_element=12, parallel_bytes_per_element=16)
+    with pytest.raises(ValueError, match="parallel_bytes_per_element"):
+        PerformanceSpec(points=3, size=10, bound="memory", bytes_per_element=12, parallel_bytes_per_element=8)
+
+
 def test_fixed_gpu_target():
     d = decide_fixed(PerformanceSpec(points=2, size=10, target=20, floor=4), measurement([12.0, 12.0], capacity=1.0))
     assert d.credit == pytest.approx(0.5)
