@@ -78,7 +78,8 @@ class PerformanceSpec(_Frozen):
     whose speedup has nothing to do with CPU cores, set a fixed ``target`` and ``floor`` instead.
     ``bound`` says what limits the workload; memory-bound tasks declare ``bytes_per_element`` so
     the bandwidth they reach can be held against the machine's measured ceiling, and
-    ``parallel_bytes_per_element`` when any parallel algorithm must move more than the serial loop.
+    ``parallel_bytes_per_element`` when any parallel algorithm must move more than the serial loop;
+    ``work_factor`` when it must do more work (the target is then ``1 + efficiency * (K / work_factor - 1)``).
     """
 
     points: Points
@@ -93,6 +94,12 @@ class PerformanceSpec(_Frozen):
         gt=0,
         description="bytes per element a parallel algorithm must move, when more than the serial loop "
         "(a two-pass scan reads its input twice): the bandwidth room shrinks by the ratio",
+    )
+    work_factor: float = Field(
+        default=1.0,
+        ge=1,
+        description="work of the parallel algorithm over the serial loop's (a two-pass scan adds every element "
+        "twice: 2): on K cores' worth of parallelism it reaches at most K / work_factor",
     )
     efficiency: float = Field(default=0.7, gt=0, le=1)
     floor_efficiency: float = Field(default=0.2, ge=0, le=1)

@@ -9,9 +9,10 @@ The rule for a CPU part with c usable cores (capped at the spec's max_cores):
   algorithm needs: a two-pass scan reads its input twice).
 - If K < 1 + MIN_CAPACITY_SHARE·(c−1), this machine cannot tell parallel code from serial code
   right now: the test is *deferred* (never failed), with the numbers in the message.
-- target = 1 + efficiency·(K−1); with the reference solution timed alongside (trusted grading),
-  never more than the reference's own speedup / REFERENCE_SLACK (CS149: within 1.2× of the
-  reference time is full credit).
+- target = 1 + efficiency·(K/w−1), w the spec's work_factor (the parallel algorithm's work over the
+  serial loop's: 2 for a two-pass scan, so 2 cores can never show it); with the reference
+  solution timed alongside (trusted grading), never more than the reference's own speedup /
+  REFERENCE_SLACK (CS149: within 1.2× of the reference time is full credit).
 - floor  = 1 + floor_efficiency·(c−1), fixed by the cores: a serial program never gets past it.
 - credit is linear in the median speedup between floor (0) and target (1), once the measurement can
   tell: if the speedup's interval reaches from under the floor to over the target and is wider than
@@ -66,7 +67,8 @@ def core_target(perf: PerformanceSpec, cores: float) -> SpeedupTarget:
     if perf.target is not None and perf.floor is not None:
         return SpeedupTarget(target=perf.target, floor=perf.floor)
     c = min(cores, perf.max_cores)
-    return SpeedupTarget(target=1.0 + perf.efficiency * (c - 1), floor=1.0 + perf.floor_efficiency * (c - 1))
+    target = 1.0 + perf.efficiency * (c / perf.work_factor - 1)
+    return SpeedupTarget(target=target, floor=1.0 + perf.floor_efficiency * (c - 1))
 
 
 @dataclass(frozen=True)
@@ -169,13 +171,25 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
             f"{why}; a parallel speedup cannot be judged here, rerun on a quieter machine (your code measured {_range(m)})",
             capacity=capacity,
         )
-    target = 1.0 + perf.efficiency * (capacity - 1.0)
+    target = 1.0 + perf.efficiency * (capacity / perf.work_factor - 1.0)
     ref = m.reference_speedup
     if ref is not None:
         target = min(target, ref / REFERENCE_SLACK)
     if target <= fixed.floor:  # a serial program would reach the target: nothing here can tell them apart
         if ref is not None and ref / REFERENCE_SLACK <= fixed.floor:
             why = f"the reference solution itself reached only {ref:.2f}× here"
+        elif perf.work_factor > 1 and 1.0 + perf.efficiency * (capacity - 1.0) > fixed.floor:
+            why = (
+                f"a parallel version of this task does {perf.work_factor:g}× the serial loop's work, so the "
+                f"{capacity:.2f}× this machine's {c} cores delivered leaves it at most {capacity / perf.work_factor:.2f}×: "
+                f"its target ({target:.2f}×) is at or under the {fixed.floor:.2f}× a serial program can reach"
+            )
+            return Decision(
+                "deferred",
+                0.0,
+                f"{why}; a machine with more cores grades it (your code measured {_range(m)})",
+                capacity=capacity,
+            )
         else:
             why = (
                 f"{c} usable cores delivered {capacity:.2f}× on the calibration kernel, which puts this task's "
@@ -259,6 +273,9 @@ def clear_enough(perf: PerformanceSpec, cores: int, m: Measurement) -> bool:
     if d.verdict == "rejected":
         return True
     if d.verdict == "deferred":
+        best = core_target(perf, min(cores, perf.max_cores))
+        if best.target <= best.floor:  # not even every core at full speed could make the line judgeable here
+            return True
         return d.capacity is not None and d.capacity < 1.0 + 0.8 * MIN_CAPACITY_SHARE * (min(cores, perf.max_cores) - 1)
     low, high = m.interval
     assert d.target is not None and d.floor is not None

@@ -146,6 +146,21 @@ def test_extra_traffic_of_the_parallel_algorithm_shrinks_the_bandwidth_room():
     assert "at most 1.32× faster" in d.message
 
 
+def test_a_work_factor_the_cores_cannot_make_up_defers_and_stops_timing():
+    """a6's two-pass scan does twice the serial work: the reference measured 0.88x at K = 1.68, and
+    failed its own public line against a 1.24x target. With work_factor 2, 2 cores can never show
+    it (target 1.0x, floor 1.1x): pending at once; 4 idle cores set 1 + 0.5(4/2 - 1) = 1.5x."""
+    perf = PerformanceSpec(points=3, size=10, work_factor=2, efficiency=0.5, floor_efficiency=0.1)
+    m = measurement([0.88, 0.89], capacity=1.68)
+    d = decide_cpu(perf, 2, m)
+    assert d.verdict == "deferred" and "does 2× the serial loop's work" in d.message, d.message
+    assert "at most 0.84×" in d.message and "a machine with more cores grades it" in d.message
+    assert speed_verdict.clear_enough(perf, 2, m)  # no number of rounds changes that on 2 cores
+    assert core_target(perf, 4).target == pytest.approx(1.5)
+    assert decide_cpu(perf, 4, measurement([2.0, 2.0], capacity=3.9)).credit == 1.0
+    assert decide_cpu(PerformanceSpec(points=3, size=10, efficiency=0.5, floor_efficiency=0.1), 2, m).verdict == "scored"
+
+
 def test_parallel_traffic_is_only_for_memory_bound_tasks_and_never_less():
     with pytest.raises(ValueError, match="parallel_bytes_per_element"):
         PerformanceSpec(points=3, size=10, bytes_per_element=12, parallel_bytes_per_element=16)
