@@ -7,7 +7,9 @@ The student's module is the staff solution copied into a scratch copy of the cou
 lines time real parallel code (a stub would fail at once and say nothing about the wait). "first"
 is the first run after numba's on-disk cache was emptied, "second" the run right after it. Prints a
 Markdown table of wall seconds (median of --runs pairs) and, per run, where the time went:
-start-up and collection vs the tests themselves (from the report's per-test durations).
+start-up and collection vs the tests themselves (from the report's per-test durations). A line
+the solution does not pass (pending aside) is printed: a public test that fails the staff's own
+code misleads every student.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def run(course: Path, ident: str, select: list[str], cache: Path) -> tuple[float
     if done.returncode != 0:
         raise SystemExit(f"grader test {ident} failed: {done.stderr[-2000:]}")
     tests = json.loads(out.read_text())["tests"]
+    for t in tests:  # the staff solution must pass every line this machine can judge
+        if t["status"] not in ("passed", "deferred"):
+            print(f"  {ident} {t['name']}: {t['status']}: {(t.get('message') or '')[:300]}", flush=True)
     return wall, sum(t["duration"] for t in tests)
 
 
