@@ -219,8 +219,9 @@ def _before_student_code(state: _State, items: list[pytest.Item]) -> None:
             state.guard.watch_attribute(owner, name, f"CUDA simulator {getattr(owner, '__name__', owner)}.{name}")
     if state.hidden is not None:
         shutil.rmtree(state.hidden, ignore_errors=True)  # collected: the source is no longer needed
+    timed_against_solution = any("solution" in getattr(item, "fixturenames", ()) for item in items)
     for which in ("reference", "solution"):
-        if which == "reference" or state.solution is not None:
+        if which == "reference" or (state.solution is not None and timed_against_solution):
             try:
                 state.guard.watch_module(_module(state, which))
             except SubmissionError:
@@ -520,8 +521,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = _state(session.config)
-    if state is not None:
-        state.exit_status = int(exitstatus)
+    if state is not None and int(exitstatus) in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        state.exit_status = int(exitstatus)  # otherwise pytest still has to print why (a refused marker, say)
 
 
 @pytest.hookimpl(trylast=True)
