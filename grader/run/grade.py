@@ -13,7 +13,7 @@ from pathlib import Path
 from ..core.course import GRADER_PACKAGE, Assignment
 from ..core.devices import NUMBA_CACHE_ENV, TIMING_ENV, choose_backend, describe_machine, timing_mode, worker_environment
 from ..core.results import TAMPERED, WITHHELD, GradeReport, TestRecord
-from ..core.spec import unknown_selectors
+from ..core.spec import Kind, line_selected, unknown_selectors
 from .fingerprints import course_fingerprint, fingerprint_changes, protected_changes
 from .isolation import Isolation, IsolationUnavailable, require
 from .leaks import quotes_secret, secret_lines
@@ -76,7 +76,10 @@ def grade_submission(
     machine = describe_machine(backend, gpu_name)
     with tempfile.TemporaryDirectory(prefix="parlab-notebook-") as scratch:
         folder, converted, errors = _module_folder(assignment, submission, Path(scratch))
-        run = _run_watched(assignment, folder, public, hidden_tests, backend, machine.cores, select, isolation, hidden)
+        run = WorkerRun()
+        for lines, with_solution in _worker_runs(assignment, select, hidden):
+            part = _run_watched(assignment, folder, public, hidden_tests, backend, machine.cores, lines, isolation, with_solution)
+            run = run.merged(part)
         records, withheld = _withhold_secrets(assignment, [run.records[n] for n in run.expected], public)
         flags = [*converted, *run.notes, *withheld, *_ta_flags(assignment, submission, folder, public, records)]
         errors += _submission_errors(assignment, folder) if not errors else []
@@ -132,6 +135,27 @@ def _tests_to_run(assignment: Assignment, hidden: bool, select: list[str]) -> tu
     return public, hidden_tests
 
 
+def _worker_runs(assignment: Assignment, select: list[str], hidden: bool) -> list[tuple[list[str], bool]]:
+    """The worker runs of one grading: (selectors, with the staff solution).
+
+    Trusted grading times the staff solution next to the student's code on speed lines, so the
+    solution is in that worker's memory, where the student's code could find it and call it. Speed
+    lines therefore run in a worker of their own, and every other line in one that never received
+    the solution: no correctness point can come from the staff's code. (A speed line still can: the
+    reference would have to be timed in a separate process; see docs/threat-model.md.)
+    """
+    if not hidden or not assignment.solution_module.is_file():
+        return [(select, False)]
+    lines = [line for line in assignment.spec.lines() if line_selected(line, select)]
+    timed = [str(line) for line in lines if line.kind == Kind.performance]
+    untimed = [str(line) for line in lines if line.kind != Kind.performance]
+    if not timed:
+        return [(select, False)]
+    if not untimed:
+        return [(select, True)]
+    return [(untimed, False), (timed, True)]
+
+
 def _run_watched(
     assignment: Assignment,
     submission: Path,
@@ -141,11 +165,11 @@ def _run_watched(
     cores: int,
     select: list[str],
     isolation: Isolation,
-    hidden: bool,
+    with_solution: bool,
 ) -> WorkerRun:
     """Run the worker(s); the course on disk must be the same afterwards, or nothing is kept."""
-    # Trusted grading times the staff solution alongside, as a reference for the speedup.
-    solution = assignment.solution_dir if hidden and assignment.solution_module.is_file() else None
+    solution = assignment.solution_dir if with_solution else None  # timed alongside, as a reference for the speedup
+    hidden = bool(hidden_tests)
     watched = [assignment.folder, assignment.hidden_dir, assignment.solution_dir, GRADER_PACKAGE]
     before = course_fingerprint(watched)
     cache = None if hidden else _numba_cache(isolation)

@@ -85,6 +85,17 @@ class WorkerRun:
     notes: list[str] = field(default_factory=list)  # findings about the run itself (files skipped, processes killed)
     forged: set[str] = field(default_factory=set)  # tests with a result that the plugin did not send
 
+    def merged(self, other: WorkerRun) -> WorkerRun:
+        """This run and another one of the same grading (other lines), as one."""
+        return WorkerRun(
+            records={**self.records, **other.records},
+            expected={**self.expected, **other.expected},
+            output_tail=other.output_tail or self.output_tail,
+            restarts=self.restarts + other.restarts,
+            notes=list(dict.fromkeys([*self.notes, *other.notes])),
+            forged=self.forged | other.forged,
+        )
+
 
 @dataclass(frozen=True)
 class Layout:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader.core import course as course_mod
+from grader.core.devices import TIMING_ENV
 from grader.core.results import GradeReport, Status
 from grader.run import isolation
 from grader.run.grade import GradingError, grade_submission
@@ -165,6 +166,18 @@ def test_reading_hidden_tests_reveals_nothing_to_the_student(a1, make_submission
         assert any("withheld" in t.message for t in cpu)
         assert any("quoted a course-internal file" in f for f in report.flags)
     assert_nothing_secret_shown(a1, report)
+
+
+def test_calling_the_staff_solution_earns_no_correctness_point(a1, make_submission, tmp_path, monkeypatch):
+    """The solution is timed next to student code on speed lines; a submission that finds it (by the
+    grader's name for it, or among every live module) and calls it must find nothing where correctness
+    is graded, also when the same grading times a speed line (its rounds are not needed here)."""
+    monkeypatch.setenv(TIMING_ENV, "off")
+    report = grade(a1, make_submission(attack("call_the_solution")), ["fourier.cpu"], tmp_path=tmp_path)
+    correctness = [t for t in report.tests if t.part == "cpu" and t.kind == "correctness"]
+    assert correctness and all(t.score == 0 for t in correctness), [(t.name, t.status) for t in correctness]
+    assert all("no staff solution in this process" in t.message for t in correctness), [t.message for t in correctness]
+    assert any(t.kind == "performance" for t in report.tests)  # the speed line was in the same grading
 
 
 @pytest.mark.alone
