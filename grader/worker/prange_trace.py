@@ -244,7 +244,19 @@ class Shared(np.ndarray):
     def copy(self, order: str = "C") -> np.ndarray:  # type: ignore[override]
         if _STATE.thread is not None:
             _read_all(self)
-        return np.array(self.view(np.ndarray), order=order, copy=True)
+            return np.array(self.view(np.ndarray), order=order, copy=True)  # made in an iteration: its own
+        out = np.array(self.view(np.ndarray), order=order, copy=True)
+        # Made before a loop (``fill = starts[:-1].copy()``): every iteration of the loops to come shares it.
+        return _share(out, _assigned_name(2), _where(2)) if _STATE.active else out
+
+    def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> np.ndarray:  # type: ignore[override]
+        if _STATE.thread is not None:
+            _read_all(self)
+            return self.view(np.ndarray).astype(dtype, *args, **kwargs)
+        out = self.view(np.ndarray).astype(dtype, *args, **kwargs)
+        if not out.flags.owndata:  # copy=False and nothing to convert: a view, tracked as views are
+            return super().astype(dtype, *args, **kwargs)
+        return _share(out, _assigned_name(2), _where(2)) if _STATE.active else out
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, out: Any = None, **kwargs: Any) -> Any:
         outs = out if isinstance(out, tuple) else (() if out is None else (out,))

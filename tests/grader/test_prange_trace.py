@@ -133,10 +133,46 @@ def fancy_scatter(values, nbins):
     return counts
 
 
+@njit(parallel=True)
+def shared_cursors_from_a_copy(values, nbins):
+    """a7's racy scatter: one cursor per bin, copied from the offsets before the loop, moved by every thread."""
+    starts = np.zeros(nbins + 1, dtype=np.int64)
+    for i in range(values.shape[0]):
+        starts[values[i] + 1] += 1
+    for b in range(nbins):
+        starts[b + 1] += starts[b]
+    fill = starts[:-1].copy()
+    order = np.empty(values.shape[0], dtype=np.int64)
+    for i in prange(values.shape[0]):
+        order[fill[values[i]]] = i
+        fill[values[i]] += 1
+    return order
+
+
+@njit(parallel=True)
+def shared_counts_from_astype(values, nbins):
+    counts = np.zeros(nbins, dtype=np.int32).astype(np.int64)
+    for i in prange(values.shape[0]):
+        counts[values[i]] += 1
+    return counts
+
+
+@njit(parallel=True)
+def private_copy_per_iteration(A):
+    out = np.empty(A.shape[0])
+    for i in prange(A.shape[0]):
+        row = A[i].copy()  # made inside the iteration: its own
+        row[0] = i
+        out[i] = row.sum()
+    return out
+
+
 @pytest.mark.parametrize(
     "fn, args",
     [
         (racy_histogram, (VALUES, 3)),
+        (shared_cursors_from_a_copy, (VALUES, 3)),
+        (shared_counts_from_astype, (VALUES, 3)),
         (in_place_smoothing, (np.arange(40.0) ** 2,)),
         (last_writer_wins, (np.ones(40), np.zeros(1))),
         (shared_row_through_a_helper, (np.ones((12, 5)),)),
@@ -165,6 +201,7 @@ def test_races_are_found_with_the_element_and_the_threads(fn, args):
         (same_flag_from_every_thread, (np.ones(40), np.zeros(1))),
         (private_row_through_a_helper, (np.ones((12, 5)),)),
         (nested_prange_rows, (np.ones((8, 6)),)),
+        (private_copy_per_iteration, (np.ones((12, 5)),)),
     ],
 )
 def test_what_numba_makes_safe_is_not_a_race(fn, args):
