@@ -78,6 +78,8 @@ def cacheable_thread_count() -> None:
     numba binds ``parallel._get_num_threads`` to the ctypes function when it starts its threads,
     so the swap waits for that: a Python callable stays for the interpreter, an overload for jitted code.
     """
+    if not enabled():
+        return
     from numba.extending import overload
     from numba.np.ufunc import parallel
 

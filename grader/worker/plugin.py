@@ -209,8 +209,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def _before_student_code(state: _State, items: list[pytest.Item]) -> None:
     """Remove what student code must not read, load the staff modules, and watch what verdicts rely on."""
     _one_numba_thread_per_core()
-    if numba_cache.enabled():
-        numba_cache.cacheable_thread_count()
+    numba_cache.cacheable_thread_count()
     numba_cache.cache_functions(calibration)
     if os.environ.get(BACKEND_ENV) == "cuda":
         match_cpu_arithmetic()  # kernels compute what the serial references compute, bit for bit

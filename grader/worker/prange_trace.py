@@ -244,19 +244,15 @@ class Shared(np.ndarray):
     def copy(self, order: str = "C") -> np.ndarray:  # type: ignore[override]
         if _STATE.thread is not None:
             _read_all(self)
-            return np.array(self.view(np.ndarray), order=order, copy=True)  # made in an iteration: its own
-        out = np.array(self.view(np.ndarray), order=order, copy=True)
-        # Made before a loop (``fill = starts[:-1].copy()``): every iteration of the loops to come shares it.
-        return _share(out, _assigned_name(2), _where(2)) if _STATE.active else out
+        return _new_array(np.array(self.view(np.ndarray), order=order, copy=True))  # ``fill = starts[:-1].copy()``
 
     def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> np.ndarray:  # type: ignore[override]
         if _STATE.thread is not None:
             _read_all(self)
-            return self.view(np.ndarray).astype(dtype, *args, **kwargs)
         out = self.view(np.ndarray).astype(dtype, *args, **kwargs)
         if not out.flags.owndata:  # copy=False and nothing to convert: a view, tracked as views are
             return super().astype(dtype, *args, **kwargs)
-        return _share(out, _assigned_name(2), _where(2)) if _STATE.active else out
+        return _new_array(out)
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, out: Any = None, **kwargs: Any) -> Any:
         outs = out if isinstance(out, tuple) else (() if out is None else (out,))
@@ -335,12 +331,17 @@ def _assigned_name(depth: int) -> str | None:
     return head if head.isidentifier() else None
 
 
+def _new_array(out: Any) -> Any:
+    """An array the traced code just made (``np.zeros``, ``.copy()``): shared by the loops to come when
+    made outside them, private to its iteration when made inside one. Named by its caller's line."""
+    if _STATE.active and _STATE.thread is None and isinstance(out, np.ndarray):
+        return _share(out, _assigned_name(3), _where(3))
+    return out
+
+
 def _allocator(real: Callable) -> Callable:
     def allocate(*args: Any, **kwargs: Any) -> Any:
-        out = real(*args, **kwargs)
-        if _STATE.active and _STATE.thread is None and isinstance(out, np.ndarray):
-            return _share(out, _assigned_name(2), _where(2))
-        return out
+        return _new_array(real(*args, **kwargs))
 
     return allocate
 

@@ -171,36 +171,27 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
             f"{why}; a parallel speedup cannot be judged here, rerun on a quieter machine (your code measured {_range(m)})",
             capacity=capacity,
         )
-    target = 1.0 + perf.efficiency * (capacity / perf.work_factor - 1.0)
+    target = core_target(perf, capacity).target
     ref = m.reference_speedup
     if ref is not None:
         target = min(target, ref / REFERENCE_SLACK)
     if target <= fixed.floor:  # a serial program would reach the target: nothing here can tell them apart
+        then = "a parallel speedup cannot be judged here, rerun on a quieter machine"
         if ref is not None and ref / REFERENCE_SLACK <= fixed.floor:
             why = f"the reference solution itself reached only {ref:.2f}× here"
-        elif perf.work_factor > 1 and 1.0 + perf.efficiency * (capacity - 1.0) > fixed.floor:
+        elif perf.work_factor > 1 and 1.0 + perf.efficiency * (capacity - 1.0) > fixed.floor:  # the work factor did it
             why = (
                 f"a parallel version of this task does {perf.work_factor:g}× the serial loop's work, so the "
                 f"{capacity:.2f}× this machine's {c} cores delivered leaves it at most {capacity / perf.work_factor:.2f}×: "
                 f"its target ({target:.2f}×) is at or under the {fixed.floor:.2f}× a serial program can reach"
             )
-            return Decision(
-                "deferred",
-                0.0,
-                f"{why}; a machine with more cores grades it (your code measured {_range(m)})",
-                capacity=capacity,
-            )
+            then = "a machine with more cores grades it"
         else:
             why = (
                 f"{c} usable cores delivered {capacity:.2f}× on the calibration kernel, which puts this task's "
                 f"target ({target:.2f}×) at or under the {fixed.floor:.2f}× a serial program can reach"
             )
-        return Decision(
-            "deferred",
-            0.0,
-            f"{why}; a parallel speedup cannot be judged here, rerun on a quieter machine (your code measured {_range(m)})",
-            capacity=capacity,
-        )
+        return Decision("deferred", 0.0, f"{why}; {then} (your code measured {_range(m)})", capacity=capacity)
     rule = SpeedupTarget(target=target, floor=fixed.floor)
     if _undecided(m, rule):
         return _too_noisy(m, rule, capacity)
@@ -273,7 +264,7 @@ def clear_enough(perf: PerformanceSpec, cores: int, m: Measurement) -> bool:
     if d.verdict == "rejected":
         return True
     if d.verdict == "deferred":
-        best = core_target(perf, min(cores, perf.max_cores))
+        best = core_target(perf, cores)
         if best.target <= best.floor:  # not even every core at full speed could make the line judgeable here
             return True
         return d.capacity is not None and d.capacity < 1.0 + 0.8 * MIN_CAPACITY_SHARE * (min(cores, perf.max_cores) - 1)
