@@ -79,6 +79,7 @@ def grade_cpu_speedup(
             task_bytes=task_bytes,
             one_core=pinned_to_one_core,
             decide=lambda m: speed_verdict.clear_enough(perf, cores, m),
+            settled=lambda m: speed_verdict.settled(perf, cores, m),
             **_rounds(),
         )
     except PinUnavailable as exc:
@@ -117,6 +118,7 @@ def grade_gpu_speedup(
         list(inputs),
         lambda got, want: (check or _check)(gpu.to_host(got), want),
         decide=lambda m: speed_verdict.clear_enough(perf, 1, m),
+        settled=lambda m: speed_verdict.settled(perf, 1, m),
         # Every round a fresh host input (a few elements redrawn) and, untimed, its own device copy:
         # an output cached on the device array's address or contents misses or is caught as wrong.
         prepare=lambda x: (x, x if copies_included else gpu.to_device(x)),

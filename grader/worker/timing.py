@@ -28,7 +28,8 @@ and the bandwidth probe (memory-bound tasks).
   (the graded interval: the smaller bound of the two, each). The machine's capacity is the
   median of Ks/Kp over the same rounds: how much parallel speedup a perfectly parallel kernel
   gets *right now*.
-- Rounds continue until the decision is clear (`decide` says so) or the time budget is spent.
+- Rounds continue until the decision is clear (`decide` says so) or the time budget is spent; from
+  EARLY_ROUNDS on, before the minimum, only when every round on its own says the same (`settled`).
 - Guards against inflating the baseline: before the candidate has ever run, the baseline is timed
   against the serial probe; later baseline times are clamped to 1.25x what that ratio and the
   round's own probe time predict; the CPU time the process's other threads use during each
@@ -59,6 +60,7 @@ _sleep = time.sleep
 _native_id = threading.get_native_id
 
 MIN_ROUNDS = 16
+EARLY_ROUNDS = 8  # a verdict every one of these rounds gives alone ends the measurement before MIN_ROUNDS
 MAX_ROUNDS = 40
 TIME_BUDGET_S = 12.0
 PRE_ROUNDS = 3  # baseline timings taken before the candidate first runs
@@ -517,10 +519,12 @@ def measure(
     reference: Callable[[Any], Any] | None = None,
     task_bytes: float | None = None,
     decide: Callable[[Measurement], bool] = lambda m: False,
+    settled: Callable[[Measurement], bool] | None = None,
     one_core: Callable[[int], ContextManager[Any]] | None = None,
     min_rounds: int = MIN_ROUNDS,
     max_rounds: int = MAX_ROUNDS,
     budget_s: float = TIME_BUDGET_S,
+    early_rounds: int = EARLY_ROUNDS,
     prepare: Callable[[Any], Any] | None = None,
 ) -> Measurement:
     """Time baseline vs candidate with the machine's capacity alongside; ``check(candidate_out, baseline_out)``.
@@ -531,7 +535,8 @@ def measure(
     also timed each round (C1), so that only its speedup from running in parallel is graded; with
     a probe, its parallel half runs inside it too before the rounds; the CPU the process uses per
     wall second in both says whether the pin holds (``pinned_cores``: at most 1 when it does).
-    ``decide(measurement)`` returning True stops early once ``min_rounds`` are done.
+    ``decide(measurement)`` returning True stops early once ``min_rounds`` are done;
+    ``settled(measurement)``, a stricter rule, from ``early_rounds`` on (a verdict no round disputes).
     ``prepare(input)``, untimed, turns each input (every round's fresh one too) into what baseline
     and candidate are called with: for a GPU, the host array and its copy on the device.
     """
@@ -620,7 +625,11 @@ def measure(
                 staff_threads_cpu=state.staff_cpu,
             )
         )
-        if len(rounds) >= min_rounds:
+        if settled is not None and early_rounds <= len(rounds) < min_rounds:
+            if settled(_with_interval(rounds, baseline_before, bandwidth, task_bytes, "", pinned_cpu)):
+                stop = "every round agrees"
+                break
+        elif len(rounds) >= min_rounds:
             current = _with_interval(rounds, baseline_before, bandwidth, task_bytes, "", pinned_cpu)
             if decide(current):
                 stop = "decision clear"

@@ -34,19 +34,22 @@ def test_credit_is_linear_between_floor_and_target(speedup, credit):
     assert core_target(PERF, 2).credit(speedup) == pytest.approx(credit)
 
 
-def measurement(speedups, capacity, *, reference=None, cpu=0.0, bandwidth=None, task_bytes=None):
-    """A measurement with the given per-round speedups and probe capacity (times in seconds)."""
+def measurement(speedups, capacity, *, reference=None, cpu=0.0, bandwidth=None, task_bytes=None, own=None):
+    """A measurement with the given per-round speedups and probe capacity (times in seconds); a list
+    of capacities gives each round its own, ``own`` each round's speedup over itself on one core."""
+    capacities = capacity if isinstance(capacity, list) else [capacity] * len(speedups)
     rounds = tuple(
         Round(
             baseline=1.0,
             candidate=1.0 / s,
             baseline_cpu=cpu,
-            probe_serial=capacity,
+            probe_serial=k,
             probe_parallel=1.0,
             reference=None if reference is None else 1.0 / reference,
             bandwidth_parallel=None if bandwidth is None else 1.0,
+            single_core=None if own is None else own[i] / s,
         )
-        for s in speedups
+        for i, (s, k) in enumerate(zip(speedups, capacities))
     )
     return Measurement(
         rounds=rounds,
@@ -236,6 +239,55 @@ def test_efficiency_follows_the_machine_not_the_raw_speedup():
 def test_stop_rule_ends_early_when_the_decision_is_clear():
     m = measure(_sleeper(0.01), _sleeper(0.01), [1], lambda g, w: None, decide=lambda m: True, min_rounds=3, max_rounds=30)
     assert len(m.rounds) == 3 and m.stop_reason == "decision clear"
+
+
+def test_every_round_over_the_target_settles_full_credit_early():
+    m = measurement([1.8, 1.75, 1.9, 1.7, 1.85, 1.8, 1.72, 1.78], capacity=1.9)  # target 1.54
+    assert decide_cpu(PERF, 2, m).credit == 1.0 and speed_verdict.settled(PERF, 2, m)
+    one_low = measurement([1.8, 1.75, 1.9, 1.5, 1.85, 1.8, 1.72, 1.78], capacity=1.9)
+    assert decide_cpu(PERF, 2, one_low).credit == 1.0  # the medians pass it ...
+    assert not speed_verdict.settled(PERF, 2, one_low)  # ... but one round disputes it: wait for the minimum
+
+
+def test_the_best_rounds_capacity_sets_the_early_bar():
+    """Median capacity 1.6 sets 1.36x; one round at 1.8 raises the bar to 1.36 * 1.8/1.6 = 1.53x, which
+    a steady 1.5x does not clear in every round: no early stop, though the medians give full credit.
+    The bar never exceeds the target of an ideal machine (1.6x on 2 cores)."""
+    capacities = [1.6, 1.6, 1.6, 1.8, 1.6, 1.6, 1.5, 1.6]
+    m = measurement([1.5] * 8, capacity=capacities)
+    assert decide_cpu(PERF, 2, m).credit == 1.0
+    assert not speed_verdict.settled(PERF, 2, m)
+    assert speed_verdict.settled(PERF, 2, measurement([1.54] * 8, capacity=capacities))
+    assert speed_verdict.settled(PERF, 2, measurement([1.6] * 8, capacity=[1.9] * 7 + [4.0]))
+
+
+def test_a_serial_program_in_every_round_settles_no_credit_early():
+    fast_serial = measurement([1.5] * 8, capacity=1.9, own=[1.0, 1.02, 0.98, 1.05, 1.0, 1.01, 0.99, 1.1])
+    d = decide_cpu(PERF, 2, fast_serial)
+    assert d.credit == 0.0 and speed_verdict.settled(PERF, 2, fast_serial)
+    once_parallel = measurement([1.5] * 8, capacity=1.9, own=[1.0, 1.02, 0.98, 1.3, 1.0, 1.01, 0.99, 1.1])
+    assert decide_cpu(PERF, 2, once_parallel).credit == 0.0
+    assert not speed_verdict.settled(PERF, 2, once_parallel)
+
+
+def test_partial_credit_never_settles_early():
+    m = measurement([1.4] * 8, capacity=1.9)
+    assert 0 < decide_cpu(PERF, 2, m).credit < 1 and not speed_verdict.settled(PERF, 2, m)
+
+
+def test_settled_rounds_stop_between_the_early_and_the_minimum_rounds():
+    seen = []
+
+    def settled(m):
+        seen.append(len(m.rounds))
+        return len(m.rounds) == 5
+
+    m = measure(
+        _sleeper(0.005), _sleeper(0.005), [1], lambda g, w: None, settled=settled, early_rounds=4, min_rounds=8, max_rounds=8
+    )
+    assert seen == [4, 5] and len(m.rounds) == 5 and m.stop_reason == "every round agrees"
+    never = measure(_sleeper(0.005), _sleeper(0.005), [1], lambda g, w: None, settled=lambda m: False, early_rounds=4, min_rounds=6, max_rounds=6)
+    assert len(never.rounds) == 6 and never.stop_reason == "max rounds"
 
 
 def test_slowed_baseline_is_clamped_to_its_pre_candidate_time():
