@@ -86,7 +86,9 @@ def main() -> int:
     print("| assignment | full, 1st run | full, 2nd run | one line, 1st | one line, 2nd | the line |")
     print("|---|---|---|---|---|---|")
     for ident, line, med in rows:
-        cells = " | ".join(f"{med[k][0]:.1f} s ({med[k][1]:.1f} in tests)" for k in ("full 1st", "full 2nd", "line 1st", "line 2nd"))
+        cells = " | ".join(
+            f"{med[k][0]:.1f} s ({med[k][1]:.1f} in tests)" for k in ("full 1st", "full 2nd", "line 1st", "line 2nd")
+        )
         print(f"| {ident} | {cells} | `{line}` |")
     print(f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end")
     return 0

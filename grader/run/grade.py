@@ -255,7 +255,7 @@ def _ta_flags(assignment: Assignment, submission: Path, folder: Path, public: li
         flags += protected_changes([*public, assignment.folder / "assignment.toml"], submission, assignment.spec.version)
     if folder.is_dir():
         flags += module_findings(folder / assignment.spec.module_file, assignment.stub_module)
-    if timing_mode() and any(t.kind == "performance" for t in records):
+    if timing_mode() in ("quick", "off") and any(t.kind == "performance" for t in records):
         how = "timed with few rounds" if timing_mode() == "quick" else "not timed"
         flags.append(f"speed lines {how} ({TIMING_ENV}={timing_mode()}, for the grader's own tests): not a grade")
     return flags + [f"{t.name}: {t.message}" for t in records if TAMPERED in t.flags]

@@ -49,7 +49,7 @@ def measurement(speedups, capacity, *, reference=None, cpu=0.0, bandwidth=None, 
             bandwidth_parallel=None if bandwidth is None else 1.0,
             single_core=None if own is None else own[i] / s,
         )
-        for i, (s, k) in enumerate(zip(speedups, capacities))
+        for i, (s, k) in enumerate(zip(speedups, capacities, strict=True))
     )
     return Measurement(
         rounds=rounds,
@@ -290,7 +290,16 @@ def test_settled_rounds_stop_between_the_early_and_the_minimum_rounds():
         _sleeper(0.005), _sleeper(0.005), [1], lambda g, w: None, settled=settled, early_rounds=4, min_rounds=8, max_rounds=8
     )
     assert seen == [4, 5] and len(m.rounds) == 5 and m.stop_reason == "every round agrees"
-    never = measure(_sleeper(0.005), _sleeper(0.005), [1], lambda g, w: None, settled=lambda m: False, early_rounds=4, min_rounds=6, max_rounds=6)
+    never = measure(
+        _sleeper(0.005),
+        _sleeper(0.005),
+        [1],
+        lambda g, w: None,
+        settled=lambda m: False,
+        early_rounds=4,
+        min_rounds=6,
+        max_rounds=6,
+    )
     assert len(never.rounds) == 6 and never.stop_reason == "max rounds"
 
 
