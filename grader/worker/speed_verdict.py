@@ -20,6 +20,8 @@ The rule for a CPU part with c usable cores (capped at the spec's max_cores):
   is *deferred* (on a noisy VM a program that is 90 % serial measured 1.50× (1.14–1.87) from
   parallelism, full credit by its median, while the reference solution measured 1.31× to 1.49×:
   benchmarks/README.md, "Constants"). A narrow interval at the boundary is scored by its median.
+- when to stop timing: after the minimum rounds, once the interval settles it (`clear_enough`);
+  from the 8th round, earlier, when all rounds but one give the medians' verdict alone (`settled`).
 
 The speedup is the part that comes from running in parallel: min(C1/C, B/C), each the median over the rounds, where
 C1 is the candidate's own time confined to one core, taken over what the pin costs a serial staff
