@@ -281,8 +281,7 @@ def settled(perf: PerformanceSpec, cores: int, m: Measurement) -> bool:
     one give on their own too. Full credit needs all rounds but the lowest of each of the two ratios
     (over the baseline, over itself on one core) at or over the target that all but the best round's
     capacity would set (`_high_target`); no credit, all but the highest round of one of the two
-    ratios at or under the floor; a line no measurement here can
-    judge (`work_factor`) needs no more.
+    ratios at or under the floor; a line no measurement here can judge (`work_factor`) needs no more.
 
     The second-lowest of n rounds is a distribution-free lower bound of the median: were the true
     median under it, at most one round of eight would fall below, with probability 9/256 (3.5 %),

@@ -29,7 +29,7 @@ and the bandwidth probe (memory-bound tasks).
   median of Ks/Kp over the same rounds: how much parallel speedup a perfectly parallel kernel
   gets *right now*.
 - Rounds continue until the decision is clear (`decide` says so) or the time budget is spent; from
-  EARLY_ROUNDS on, before the minimum, only when every round on its own says the same (`settled`).
+  EARLY_ROUNDS on, before the minimum, only when all rounds but one say the same on their own (`settled`).
 - Guards against inflating the baseline: before the candidate has ever run, the baseline is timed
   against the serial probe; later baseline times are clamped to 1.25x what that ratio and the
   round's own probe time predict; the CPU time the process's other threads use during each
@@ -60,7 +60,7 @@ _sleep = time.sleep
 _native_id = threading.get_native_id
 
 MIN_ROUNDS = 16
-EARLY_ROUNDS = 8  # a verdict every one of these rounds gives alone ends the measurement before MIN_ROUNDS
+EARLY_ROUNDS = 8  # from here a verdict all rounds but one give alone ends the measurement before MIN_ROUNDS
 MAX_ROUNDS = 40
 TIME_BUDGET_S = 12.0
 PRE_ROUNDS = 3  # baseline timings taken before the candidate first runs
