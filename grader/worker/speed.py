@@ -37,9 +37,14 @@ EARLY_STOP = timing_mode() != "minimum"
 OFF_MESSAGE = f"not timed: speed lines are switched off in this run ({TIMING_ENV}=off, the grader's own tests)"
 
 
-def _rounds() -> dict[str, Any]:
-    """The grader's own tests time with fewer rounds (`devices.quick_timing`); grading uses timing's defaults."""
-    return dict(QUICK_ROUNDS) if QUICK else {}
+def _stopping(perf: PerformanceSpec, cores: int) -> dict[str, Any]:
+    """When `measure` stops: `speed_verdict`'s rules (no early stop under PARLAB_TIMING=minimum); the
+    grader's own tests time with fewer rounds (`devices.quick_timing`), grading with timing's defaults."""
+    rules: dict[str, Any] = {
+        "decide": lambda m: speed_verdict.clear_enough(perf, cores, m),
+        "settled": (lambda m: speed_verdict.settled(perf, cores, m)) if EARLY_STOP else None,
+    }
+    return {**rules, **QUICK_ROUNDS} if QUICK else rules
 
 
 def grade_cpu_speedup(
@@ -79,9 +84,7 @@ def grade_cpu_speedup(
             reference=reference,
             task_bytes=task_bytes,
             one_core=pinned_to_one_core,
-            decide=lambda m: speed_verdict.clear_enough(perf, cores, m),
-            settled=(lambda m: speed_verdict.settled(perf, cores, m)) if EARLY_STOP else None,
-            **_rounds(),
+            **_stopping(perf, cores),
         )
     except PinUnavailable as exc:
         defer(f"code cannot be confined to one core here ({exc}), so the parallel part of a speedup cannot be measured")
@@ -118,12 +121,10 @@ def grade_gpu_speedup(
         on_gpu,
         list(inputs),
         lambda got, want: (check or _check)(gpu.to_host(got), want),
-        decide=lambda m: speed_verdict.clear_enough(perf, 1, m),
-        settled=(lambda m: speed_verdict.settled(perf, 1, m)) if EARLY_STOP else None,
         # Every round a fresh host input (a few elements redrawn) and, untimed, its own device copy:
         # an output cached on the device array's address or contents misses or is caught as wrong.
         prepare=lambda x: (x, x if copies_included else gpu.to_device(x)),
-        **_rounds(),
+        **_stopping(perf, 1),
     )
     from ..core.devices import usable_cores
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal, Sequence
 
 from ..core.spec import PerformanceSpec
 from .timing import Measurement
@@ -263,12 +263,11 @@ def decide_fixed(perf: PerformanceSpec, m: Measurement) -> Decision:
 
 def clear_enough(perf: PerformanceSpec, cores: int, m: Measurement) -> bool:
     """Stop rule: more rounds would not change the outcome."""
-    d = decide_cpu(perf, cores, m) if perf.target is None else decide_fixed(perf, m)
+    d = _decision(perf, cores, m)
     if d.verdict == "rejected":
         return True
     if d.verdict == "deferred":
-        best = core_target(perf, cores)
-        if best.target <= best.floor:  # not even every core at full speed could make the line judgeable here
+        if _never_judgeable(perf, cores):
             return True
         return d.capacity is not None and d.capacity < 1.0 + 0.8 * MIN_CAPACITY_SHARE * (min(cores, perf.max_cores) - 1)
     low, high = m.interval
@@ -288,27 +287,37 @@ def settled(perf: PerformanceSpec, cores: int, m: Measurement) -> bool:
     stricter than the 80 % bootstrap interval (10 % a side) that settles a line after the minimum
     rounds. Partial credit waits for those rounds. Measured: benchmarks/README.md, "Early stop".
     """
-    d = decide_cpu(perf, cores, m) if perf.target is None else decide_fixed(perf, m)
+    d = _decision(perf, cores, m)
     if d.verdict == "deferred":
-        best = core_target(perf, cores)
-        return best.target <= best.floor
+        return _never_judgeable(perf, cores)
     if d.verdict == "rejected":  # zero points for code left running: only on the minimum rounds' medians
         return False
     assert d.target is not None and d.floor is not None
+    base = [r.baseline_speedup for r in m.rounds]
+    own = [r.self_speedup for r in m.rounds]  # None each round for GPU parts (no one-core timing)
     if d.credit >= 1.0:
         bar = _high_target(perf, cores, m, d.target)
-        own = [r.self_speedup for r in m.rounds]
-        return _but_one(r.baseline_speedup for r in m.rounds) >= bar and (None in own or _but_one(own) >= bar)  # type: ignore[arg-type]
+        return _but_one(base) >= bar and (None in own or _but_one(own) >= bar)  # type: ignore[arg-type]
     if d.credit <= 0.0:
-        own = [r.self_speedup for r in m.rounds]
-        serial = None not in own and -_but_one(-v for v in own) <= d.floor  # type: ignore[operator]
-        return serial or -_but_one(-r.baseline_speedup for r in m.rounds) <= d.floor
+        serial = None not in own and _but_one(own, top=True) <= d.floor  # type: ignore[arg-type]
+        return serial or _but_one(base, top=True) <= d.floor
     return False
 
 
-def _but_one(values: Iterable[float]) -> float:
-    """The second lowest: a lower bound of the median that one stray round cannot move."""
-    ordered = sorted(values)
+def _decision(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
+    """The verdict of the rounds so far: against the cores' capacity (CPU) or the spec's fixed target (GPU)."""
+    return decide_cpu(perf, cores, m) if perf.target is None else decide_fixed(perf, m)
+
+
+def _never_judgeable(perf: PerformanceSpec, cores: int) -> bool:
+    """Not even every core at full speed could make the line judgeable here (a6's work factor on 2 cores)."""
+    best = core_target(perf, cores)
+    return best.target <= best.floor
+
+
+def _but_one(values: Sequence[float], *, top: bool = False) -> float:
+    """The second lowest (``top``: second highest): a bound of the median one stray round cannot move."""
+    ordered = sorted(values, reverse=top)
     return ordered[1] if len(ordered) > 1 else ordered[0]
 
 
@@ -325,5 +334,5 @@ def _high_target(perf: PerformanceSpec, cores: int, m: Measurement, target: floa
         [r.baseline / r.reference if r.reference else None for r in m.rounds],
     ):
         if values and None not in values:
-            spread = max(spread, -_but_one(-v for v in values) / statistics.median(values))  # type: ignore[operator, arg-type]
+            spread = max(spread, _but_one(values, top=True) / statistics.median(values))  # type: ignore[arg-type]
     return min(target * spread, core_target(perf, cores).target)
