@@ -63,7 +63,7 @@ MIN_ROUNDS = 16
 EARLY_ROUNDS = 8  # from here a verdict all rounds but one give alone ends the measurement before MIN_ROUNDS
 MAX_ROUNDS = 40
 TIME_BUDGET_S = 12.0
-PRE_ROUNDS = 3  # baseline timings taken before the candidate first runs
+PRE_ROUNDS = 3  # baseline timings before the candidate first runs (with a probe: each paired with one, after one that sizes it)
 IDLE_WINDOW_S = 0.01  # after each round the timing thread sleeps this long: any CPU used meanwhile is not ours
 IDLE_SETTLE_S = 0.005  # ...after first letting the runtime's own worker threads (OpenMP spin-waits) go idle
 SERIAL_STEPS = ("B", "C1", "Ks", "K1", "Ws")  # serial timings start after the same settle
@@ -547,16 +547,17 @@ def measure(
     started = _wall()
     baseline(fixed[0])  # compile: never timed
     # Before the candidate ever runs: how long the baseline takes, relative to the serial probe
-    # when there is one (so a machine that changes speed moves both and nothing is clamped).
-    before = [_timed(baseline, fixed[i % len(fixed)])[0] for i in range(PRE_ROUNDS)]
-    baseline_before = statistics.median(before)
+    # when there is one (so a machine that changes speed moves both and nothing is clamped). With
+    # a probe, one timed call sizes it and the baseline calls paired with it give the median too.
+    before = [_timed(baseline, fixed[i % len(fixed)])[0] for i in range(1 if probe is not None else PRE_ROUNDS)]
     per_probe: list[float] = []
     pinned: list[float] = []
     if probe is not None:
         if hasattr(probe, "scale"):  # a probe as long as the baseline sees the same disturbances
-            probe.scale(min(baseline_before, PROBE_MAX_S) / _wall_of(probe.serial))
+            probe.scale(min(before[0], PROBE_MAX_S) / _wall_of(probe.serial))
         for i in range(PRE_ROUNDS):
-            b = _timed(baseline, fixed[i % len(fixed)])[0]
+            b = _timed(baseline, fixed[(i + 1) % len(fixed)])[0]
+            before.append(b)
             ks = _wall_of(probe.serial)
             per_probe.append(b / ks)
             if one_core is not None:  # does the pin take? a perfectly parallel probe gains nothing in it
@@ -564,6 +565,7 @@ def measure(
                     c0 = _cpu()
                     wall = _wall_of(probe.parallel)
                     pinned.append((_cpu() - c0) / wall)
+    baseline_before = statistics.median(before)
     baseline_per_probe = statistics.median(per_probe) if per_probe else None
     pinned_cpu = statistics.median(pinned) if pinned else None
     # Threads that exist before the candidate ever runs are the grader's (numba's pool after the
