@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -31,7 +32,7 @@ from ..core.course import GRADER_PACKAGE, Assignment, SubmissionLayoutError, fin
 from ..core.devices import choose_backend, gpu_exclusive
 from ..core.results import GradeReport, Machine, Status, TestRecord
 from ..run.fingerprints import course_fingerprint
-from ..run.grade import GradingError, grade_submission
+from ..run.grade import CourseCache, GradingError, fill_course_cache, grade_submission
 from .collect import BatchError, Submission, load_submissions, write_json_atomic
 from .merge import merge_reports
 
@@ -100,6 +101,7 @@ def _grade_phase(
     earlier: GradeReport | None = None,
     lines: list[str] | None = None,
     cluster: RemoteGrading | None = None,
+    course_cache: CourseCache | None = None,
 ) -> GradeReport:
     """Grade one phase (or, given an ``earlier`` report, only its pending ``lines``, merged into it) and cache it."""
     module_folder = find_module_folder(folder / sub.student_id / "repo", assignment)
@@ -107,7 +109,7 @@ def _grade_phase(
     if cluster is not None:
         report = cluster.grade(assignment, suite, module_folder, select, gpu, phase)
     else:
-        report = grade_submission(assignment, module_folder, hidden=True, gpu=gpu, select=select)
+        report = grade_submission(assignment, module_folder, hidden=True, gpu=gpu, select=select, course_cache=course_cache)
     if earlier is not None:
         report = merge_reports([("earlier run", earlier), ("this run", report)])
     write_json_atomic(_cache_path(folder, sub, phase, suite), report.to_dict())
@@ -175,6 +177,7 @@ def grade_all(
     earlier: dict[tuple[str, str], GradeReport] = {}  # cached phases with pending lines to judge now
     reports: dict[str, dict[str, GradeReport]] = {s.student_id: {} for s in subs}
     phases = phases_of(assignment)
+    scratch = tempfile.TemporaryDirectory(prefix="parlab-course-cache-")  # removed at the end (or when collected)
     for index, phase in enumerate(phases):
         on_phase(phase, len(subs))
         todo, suspects = [], []
@@ -202,15 +205,20 @@ def grade_all(
         workers = max(1, jobs) if phase == "correctness" and not (real_gpu and gpu_exclusive()) else 1
         if cluster is not None:  # the cluster's resources keep timings alone on their machines
             workers = cluster.concurrency(phase)
+        course_cache = None
+        if phase == "performance" and cluster is None and (todo or suspects):
+            course_cache = _course_cache(assignment, Path(scratch.name), gpu)
 
-        def run(sub: Submission, phase: str = phase) -> tuple[Submission, GradeReport | None, float]:
+        def run(
+            sub: Submission, phase: str = phase, course_cache: CourseCache | None = course_cache
+        ) -> tuple[Submission, GradeReport | None, float]:
             started = datetime.now(timezone.utc)
             marker = _inflight_path(folder, sub, phase)
             write_json_atomic(marker, {"attempts": _deaths(folder, sub, phase) + 1, "started": started.isoformat()})
             before = earlier.get((sub.student_id, phase))
             lines = _pending_lines(before, real_gpu) if before is not None else None
             try:
-                report = _grade_phase(assignment, folder, sub, phase, suite, gpu, before, lines, cluster)
+                report = _grade_phase(assignment, folder, sub, phase, suite, gpu, before, lines, cluster, course_cache)
             except GradingError as exc:
                 if not exc.usage:  # the course itself changed: stop, the TA must restore it, then rerun
                     raise
@@ -242,9 +250,21 @@ def grade_all(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for future in as_completed([pool.submit(run, s) for s in todo]):
                 record(*future.result())
+    scratch.cleanup()
     for sub in load_submissions(folder):
         write_result(folder, sub, reports.get(sub.student_id, {}), assignment)
     return stats
+
+
+def _course_cache(assignment: Assignment, scratch: Path, gpu: str | None) -> CourseCache | None:
+    """The course's code compiled once for the speed phase (`run.grade.CourseCache`), or None: then
+    every submission's worker compiles it, as `grader grade` does."""
+    try:
+        return fill_course_cache(assignment, scratch / "numba", gpu)
+    except GradingError as exc:
+        if not exc.usage:  # the course changed meanwhile: the class cannot be graded on
+            raise
+        return None
 
 
 def combine_phases(parts: list[GradeReport]) -> GradeReport:

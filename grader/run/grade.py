@@ -6,7 +6,7 @@ import ast
 import os
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -49,6 +49,40 @@ class GradingError(Exception):
         self.usage = usage
 
 
+@dataclass(frozen=True)
+class CourseCache:
+    """A numba cache of the course's own compiled code for hidden speed workers (grade-all; see
+    worker/numba_cache.py). ``fill``: this grading (the staff solution's) writes it; every other
+    reads it through a read-only bind. Only workers that receive the solution anyway see it (it
+    holds the solution's machine code), and only fully isolated ones (the bind is what keeps a
+    submission from writing to it)."""
+
+    folder: Path
+    fill: bool = False
+
+
+def fill_course_cache(assignment: Assignment, folder: Path, gpu: str | None) -> CourseCache | None:
+    """Compile the course's code for the speed phase once, by grading the staff solution's speed
+    lines into ``folder``: each submission's speed worker then loads the serial references, the
+    solution and the machine probes instead of compiling them (~2 s a grading). None where workers
+    are not fully isolated: a cache they could write to is one grading planting code for the next."""
+    try:
+        isolation = require()
+    except IsolationUnavailable:
+        return None
+    if not isolation.full:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if isolation.uid is not None:  # the worker runs as an unprivileged user
+            os.chown(folder, isolation.uid, isolation.gid)
+    except OSError:
+        return None
+    fill = CourseCache(folder, fill=True)
+    grade_submission(assignment, assignment.solution_dir, hidden=True, gpu=gpu, select=["*.*.performance"], course_cache=fill)
+    return CourseCache(folder)
+
+
 def grade_submission(
     assignment: Assignment,
     submission: Path,
@@ -56,11 +90,13 @@ def grade_submission(
     hidden: bool,
     gpu: str | None = None,
     select: list[str] | None = None,
+    course_cache: CourseCache | None = None,
 ) -> GradeReport:
     """Run the public tests (and, with ``hidden``, the hidden ones) against ``submission``.
 
     A broken submission never raises: its tests are recorded as errors with a message. Only
     problems of the course itself (no hidden tests, a broken test file) raise `GradingError`.
+    ``course_cache``: see `CourseCache` (hidden runs only).
     """
     started = time.monotonic()
     submission = Path(submission).resolve()
@@ -78,7 +114,9 @@ def grade_submission(
         folder, converted, errors = _module_folder(assignment, submission, Path(scratch))
         run = WorkerRun()
         for lines, with_solution in _worker_runs(assignment, select, hidden):
-            part = _run_watched(assignment, folder, public, hidden_tests, backend, machine.cores, lines, isolation, with_solution)
+            part = _run_watched(
+                assignment, folder, public, hidden_tests, backend, machine.cores, lines, isolation, with_solution, course_cache
+            )
             run = run.merged(part)
         records, withheld = _withhold_secrets(assignment, [run.records[n] for n in run.expected], public)
         flags = [*converted, *run.notes, *withheld, *_ta_flags(assignment, submission, folder, public, records)]
@@ -166,6 +204,7 @@ def _run_watched(
     select: list[str],
     isolation: Isolation,
     with_solution: bool,
+    course_cache: CourseCache | None = None,
 ) -> WorkerRun:
     """Run the worker(s); the course on disk must be the same afterwards, or nothing is kept."""
     solution = assignment.solution_dir if with_solution else None  # timed alongside, as a reference for the speedup
@@ -173,6 +212,9 @@ def _run_watched(
     watched = [assignment.folder, assignment.hidden_dir, assignment.solution_dir, GRADER_PACKAGE]
     before = course_fingerprint(watched)
     cache = None if hidden else _numba_cache(isolation)
+    read_only = False
+    if hidden and course_cache is not None and with_solution and isolation.full and course_cache.folder.is_dir():
+        cache, read_only = course_cache.folder.resolve(), not course_cache.fill
     try:
         run = run_worker(
             assignment.folder,
@@ -180,8 +222,9 @@ def _run_watched(
             public,
             hidden_tests,
             module=assignment.spec.module,
-            env_extra=worker_environment(backend, cores, numba_cache=cache),
-            writable=[cache] if cache else [],
+            env_extra=worker_environment(backend, cores, numba_cache=cache, read_only=read_only),
+            writable=[cache] if cache and not read_only else [],
+            readable=[cache] if read_only else [],
             select=select,
             test_timeout=assignment.spec.test_timeout,
             solution=solution,

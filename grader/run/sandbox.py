@@ -445,16 +445,18 @@ def run_worker(
     isolation: Isolation | None = None,
     hide: Sequence[Path] = (),
     writable: Sequence[Path] = (),
+    readable: Sequence[Path] = (),
 ) -> WorkerRun:
     """Run the tests, restarting the worker past any test that kills it, until every test has a record.
 
     ``isolation`` (default: what this machine allows) confines each worker; ``hide`` are course
     folders it must never see (hidden tests, solutions); ``writable`` folders it may write to besides
-    its scratch folder (`grader test`'s numba cache)."""
+    its scratch folder (`grader test`'s numba cache), ``readable`` folders it may read besides the
+    course and Python's (grade-all's compiled course code)."""
     run = WorkerRun()
     limits = limits or Limits()
     isolation = isolation or detect()
-    view = ([*python_paths(), Path(assignment)], list(hide), list(writable))
+    view = ([*python_paths(), Path(assignment), *readable], list(hide), list(writable))
     public_tests, hidden_tests = list(public_tests), list(hidden_tests)
     targets = [f"{LAYOUT.public}/{p.name}" for p in public_tests] + [f"{LAYOUT.hidden}/{p.name}" for p in hidden_tests]
     listener = _Listener(run)

@@ -8,10 +8,13 @@ in a new scratch folder every time. So the worker turns caching on itself, funct
 (`cache_functions`), and `ContentLocator` files each function's cache under a hash of its source
 file's *contents*: a copy of an unchanged file hits, an edited file misses.
 
-Only `grader test` uses it (the parent sets `CACHE_ENV` and binds the folder into the sandbox):
-a cache shared between gradings would let one submission plant machine code that another
-grading loads (the course's serial baseline, say), so `grader grade` and `grade-all` compile
-afresh. The locator is numba's documented hook, ``NUMBA_CACHE_LOCATOR_CLASSES``.
+`grader test` uses it read-write (the parent sets `CACHE_ENV` and binds the folder into the
+sandbox). A cache shared between *gradings* would let one submission plant machine code that
+another grading loads (the course's serial baseline, say), so graded runs either compile afresh or,
+in grade-all's speed phase, read a cache of course code only (`READ_ONLY_ENV`): the parent fills it
+by grading the staff solution first, then binds it read-only into each submission's worker, which
+caches the course's modules (serial references, solution, probes) from it and never the student's.
+The locator is numba's documented hook, ``NUMBA_CACHE_LOCATOR_CLASSES``.
 
 numba refuses to cache a function that calls ``numba.get_num_threads()`` ("uses dynamic globals":
 its overload calls the threading layer through a ctypes pointer, an address of this process), and
@@ -30,6 +33,7 @@ from typing import Any
 from numba.core.caching import _CacheLocator
 
 from ..core.devices import NUMBA_CACHE_ENV as CACHE_ENV
+from ..core.devices import NUMBA_CACHE_READ_ONLY_ENV as READ_ONLY_ENV
 
 
 def _digest(path: str) -> str:
@@ -62,6 +66,8 @@ class ContentLocator(_CacheLocator):
             return None
         try:
             locator = cls(py_func, _digest(py_file), root, py_file)
+            if read_only():
+                return locator if os.path.isdir(locator.get_cache_path()) else None
             locator.ensure_cache_path()
         except OSError:
             return None  # an unwritable cache: compile as usual
@@ -70,6 +76,11 @@ class ContentLocator(_CacheLocator):
 
 def enabled() -> bool:
     return bool(os.environ.get(CACHE_ENV))
+
+
+def read_only() -> bool:
+    """The cache holds the course's compiled code, bound read-only (grade-all): load from it, never save."""
+    return enabled() and os.environ.get(READ_ONLY_ENV) == "1"
 
 
 def cacheable_thread_count() -> None:
@@ -104,9 +115,12 @@ def cacheable_thread_count() -> None:
     parallel._launch_threads = launch_then_swap
 
 
-def cache_functions(module: ModuleType) -> int:
-    """Turn on numba's cache for every CPU-compiled function of ``module``. Returns how many."""
-    if not enabled():
+def cache_functions(module: ModuleType, course: bool = True) -> int:
+    """Turn on numba's cache for every CPU-compiled function of ``module``. Returns how many.
+
+    A read-only cache serves course code alone (``course``): a student's function compiles afresh.
+    What it lacks (another signature, another CPU) is compiled as usual and not saved."""
+    if not enabled() or (read_only() and not course):
         return 0
     from numba.core.registry import CPUDispatcher
 
@@ -115,7 +129,22 @@ def cache_functions(module: ModuleType) -> int:
         if isinstance(value, CPUDispatcher) and getattr(value, "__module__", None) == module.__name__:
             try:
                 value.enable_caching()
+                if read_only():
+                    _never_save(value._cache)
                 count += 1
             except RuntimeError:  # no locator for its file: it compiles as usual
                 continue
     return count
+
+
+def _never_save(cache: Any) -> None:
+    """numba saves whatever it compiled on a miss and raises when the folder is read-only."""
+    save = cache.save_overload
+
+    def save_if_possible(sig: Any, data: Any) -> None:
+        try:
+            save(sig, data)
+        except OSError:
+            pass  # a read-only course cache: this compile serves this grading alone
+
+    cache.save_overload = save_if_possible

@@ -297,7 +297,7 @@ def _module(state: _State, which: str) -> ModuleType:
                     label,
                     state.submission_label if which == "submission" else None,
                 )
-                numba_cache.cache_functions(state.modules[which])  # `grader test` only: see numba_cache
+                numba_cache.cache_functions(state.modules[which], course=which != "submission")  # see numba_cache
                 if which == "submission":
                     _name_missing_functions(state.modules[which], state.spec.module_file)
             except SubmissionError as exc:

@@ -1,4 +1,4 @@
-"""`grader test` reuses numba's machine code between runs; graded runs never share a cache."""
+"""`grader test` reuses numba's machine code between runs; graded runs share no cache a submission can write."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from grader.core.devices import NUMBA_CACHE_ENV, NUMBA_CACHE_LOCATOR
 
@@ -110,3 +112,41 @@ def test_code_that_asks_for_the_thread_count_is_cached_and_sees_the_count(tmp_pa
         runs.append(done.stdout.split())
     assert runs[0] == ["1", "2", "0"]  # compiled, and the count followed set_num_threads
     assert runs[1] == ["1", "2", "1"]  # loaded from the cache, and still follows it
+
+
+PLANTER = """
+_mounts = [line.split()[4] for line in open("/proc/self/mountinfo") if "numba" in line.split()[4]]
+for _folder in _mounts or ["/no-cache-here"]:
+    try:
+        open(_folder + "/planted.nbi", "w").write("machine code for the next grading")
+        _outcome = "wrote " + _folder
+    except OSError as exc:
+        _outcome = f"refused {_folder}: {exc}"
+raise RuntimeError(_outcome)
+"""
+
+
+def test_grade_all_course_cache_is_read_only_and_only_where_the_solution_is(tmp_path):
+    """grade-all compiles the course's code once (the staff solution's speed lines) and binds the cache
+    read-only into each submission's speed worker: a submission can neither plant code in it nor, in
+    a correctness worker (which never receives the solution), see it."""
+    from grader.core.course import Course
+    from grader.run.grade import fill_course_cache, grade_submission
+    from grader.run.isolation import detect
+
+    if not detect().full:
+        pytest.skip(f"needs full isolation (a read-only bind): {detect().why}")
+    a1 = Course(ROOT).resolve("a1")
+    cache = fill_course_cache(a1, tmp_path / "numba", "none")
+    assert cache is not None and not cache.fill
+    compiled = _files(cache.folder)
+    for name in ("calibration._compute_serial", "speedup.fourier_serial", "speedup.fourier_cpu"):
+        assert any(name in f and f.endswith(".nbi") for f in compiled), (name, sorted(compiled))
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "speedup.py").write_text((ROOT / "solutions" / "a1_speedup" / "speedup.py").read_text() + PLANTER)
+    report = grade_submission(a1, sub, hidden=True, gpu="none", select=["fourier.cpu.performance", "amdahl"], course_cache=cache)
+    messages = {f"{t.task}.{t.kind}": t.message for t in report.tests}
+    assert "refused" in messages["fourier.performance"] and "Read-only file system" in messages["fourier.performance"], messages
+    assert "refused /no-cache-here" in messages["amdahl.correctness"], messages
+    assert _files(cache.folder) == compiled
