@@ -5,6 +5,8 @@ at a time afterwards, on an otherwise idle machine, because parallel timings wou
 other. Each phase's result is cached under the commit SHA and a hash of the test suite (assignment,
 hidden tests, solution, grader), written atomically, so a rerun skips everything already done and
 a run killed at any moment loses at most the gradings in flight and never duplicates one.
+Before the performance phase the staff solution's speed lines are graded once to compile the
+course's own code into a cache every submission's speed worker reads, read-only (`CourseCache`).
 
 Where the worker cannot be isolated from the grader (`isolation.py`: `reduced`), a submission can
 kill grade-all itself. Each grading in flight is marked on disk; a rerun grades the submissions
