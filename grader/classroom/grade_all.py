@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from ..core.course import GRADER_PACKAGE, Assignment, SubmissionLayoutError, find_module_folder
-from ..core.devices import NUMBA_CACHE_ENV, choose_backend, gpu_exclusive
+from ..core.devices import choose_backend, gpu_exclusive
 from ..core.results import GradeReport, Machine, Status, TestRecord
 from ..run.fingerprints import course_fingerprint
 from ..run.grade import CourseCache, GradingError, fill_course_cache, grade_submission
@@ -261,8 +261,6 @@ def grade_all(
 def _course_cache(assignment: Assignment, scratch: Path, gpu: str | None) -> CourseCache | None:
     """The course's code compiled once for the speed phase (`run.grade.CourseCache`), or None: then
     every submission's worker compiles it, as `grader grade` does (also with PARLAB_NUMBA_CACHE=off)."""
-    if os.environ.get(NUMBA_CACHE_ENV, "").strip().lower() == "off":
-        return None
     try:
         return fill_course_cache(assignment, scratch / "numba", gpu)
     except GradingError as exc:

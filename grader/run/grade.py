@@ -65,18 +65,13 @@ def fill_course_cache(assignment: Assignment, folder: Path, gpu: str | None) -> 
     """Compile the course's code for the speed phase once, by grading the staff solution's speed
     lines into ``folder``: each submission's speed worker then loads the serial references, the
     solution and the machine probes instead of compiling them (~2 s a grading). None where workers
-    are not fully isolated: a cache they could write to is one grading planting code for the next."""
+    are not fully isolated (a cache they could write to is one grading planting code for the next)
+    or with PARLAB_NUMBA_CACHE=off."""
     try:
         isolation = require()
     except IsolationUnavailable:
         return None
-    if not isolation.full:
-        return None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if isolation.uid is not None:  # the worker runs as an unprivileged user
-            os.chown(folder, isolation.uid, isolation.gid)
-    except OSError:
+    if not isolation.full or _numba_cache_off() or _worker_folder(folder, isolation) is None:
         return None
     fill = CourseCache(folder, fill=True)
     grade_submission(assignment, assignment.solution_dir, hidden=True, gpu=gpu, select=["*.*.performance"], course_cache=fill)
@@ -248,17 +243,27 @@ def _numba_cache(isolation: Isolation) -> Path | None:
     """`grader test`'s numba cache (worker/numba_cache.py): $PARLAB_NUMBA_CACHE ("off": none), else
     ~/.cache/parlab/numba. Never for graded runs: a cache shared between gradings would let one
     submission plant machine code another grading loads."""
-    value = os.environ.get(NUMBA_CACHE_ENV, "").strip()
-    if value.lower() == "off":
+    if _numba_cache_off():
         return None
+    value = os.environ.get(NUMBA_CACHE_ENV, "").strip()
     home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = Path(value) if value else home / "parlab" / "numba"
+    return _worker_folder(Path(value) if value else home / "parlab" / "numba", isolation)
+
+
+def _numba_cache_off() -> bool:
+    """PARLAB_NUMBA_CACHE=off: no numba cache at all, `grader test`'s nor grade-all's course cache."""
+    return os.environ.get(NUMBA_CACHE_ENV, "").strip().lower() == "off"
+
+
+def _worker_folder(folder: Path, isolation: Isolation) -> Path | None:
+    """``folder`` made and handed to the worker's user, or None where that fails (then: no cache,
+    every run compiles, as before)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if isolation.full and isolation.uid is not None:  # the worker runs as an unprivileged user
             os.chown(folder, isolation.uid, isolation.gid)
     except OSError:
-        return None  # no cache: every run compiles, as before
+        return None
     return folder.resolve()
 
 
