@@ -6,7 +6,9 @@ other. Each phase's result is cached under the commit SHA and a hash of the test
 hidden tests, solution, grader), written atomically, so a rerun skips everything already done and
 a run killed at any moment loses at most the gradings in flight and never duplicates one.
 Before the performance phase the staff solution's speed lines are graded once to compile the
-course's own code into a cache every submission's speed worker reads, read-only (`CourseCache`).
+course's own code into a cache every submission's speed worker reads, read-only (`CourseCache`), and
+each submission's speed worker loads the student's code its correctness worker compiled
+(`student_cache_folder`), so the speed phase compiles nothing it already did.
 
 Where the worker cannot be isolated from the grader (`isolation.py`: `reduced`), a submission can
 kill grade-all itself. Each grading in flight is marked on disk; a rerun grades the submissions
@@ -34,7 +36,7 @@ from ..core.course import GRADER_PACKAGE, Assignment, SubmissionLayoutError, fin
 from ..core.devices import choose_backend, gpu_exclusive
 from ..core.results import GradeReport, Machine, Status, TestRecord
 from ..run.fingerprints import course_fingerprint
-from ..run.grade import CourseCache, GradingError, fill_course_cache, grade_submission
+from ..run.grade import CourseCache, GradingError, fill_course_cache, grade_submission, student_cache_folder
 from .collect import BatchError, Submission, load_submissions, write_json_atomic
 from .merge import merge_reports
 
@@ -104,6 +106,7 @@ def _grade_phase(
     lines: list[str] | None = None,
     cluster: RemoteGrading | None = None,
     course_cache: CourseCache | None = None,
+    student_cache: Path | None = None,
 ) -> GradeReport:
     """Grade one phase (or, given an ``earlier`` report, only its pending ``lines``, merged into it) and cache it."""
     module_folder = find_module_folder(folder / sub.student_id / "repo", assignment)
@@ -111,7 +114,9 @@ def _grade_phase(
     if cluster is not None:
         report = cluster.grade(assignment, suite, module_folder, select, gpu, phase)
     else:
-        report = grade_submission(assignment, module_folder, hidden=True, gpu=gpu, select=select, course_cache=course_cache)
+        report = grade_submission(
+            assignment, module_folder, hidden=True, gpu=gpu, select=select, course_cache=course_cache, student_cache=student_cache
+        )
     if earlier is not None:
         report = merge_reports([("earlier run", earlier), ("this run", report)])
     write_json_atomic(_cache_path(folder, sub, phase, suite), report.to_dict())
@@ -179,7 +184,7 @@ def grade_all(
     earlier: dict[tuple[str, str], GradeReport] = {}  # cached phases with pending lines to judge now
     reports: dict[str, dict[str, GradeReport]] = {s.student_id: {} for s in subs}
     phases = phases_of(assignment)
-    scratch = tempfile.TemporaryDirectory(prefix="parlab-course-cache-")  # removed at the end (or when collected)
+    scratch = tempfile.TemporaryDirectory(prefix="parlab-numba-cache-")  # compiled code; removed at the end (or when collected)
     for index, phase in enumerate(phases):
         on_phase(phase, len(subs))
         todo, suspects = [], []
@@ -219,8 +224,9 @@ def grade_all(
             write_json_atomic(marker, {"attempts": _deaths(folder, sub, phase) + 1, "started": started.isoformat()})
             before = earlier.get((sub.student_id, phase))
             lines = _pending_lines(before, real_gpu) if before is not None else None
+            own = None if cluster is not None else student_cache_folder(Path(scratch.name) / "submissions", sub.student_id)
             try:
-                report = _grade_phase(assignment, folder, sub, phase, suite, gpu, before, lines, cluster, course_cache)
+                report = _grade_phase(assignment, folder, sub, phase, suite, gpu, before, lines, cluster, course_cache, own)
             except GradingError as exc:
                 if not exc.usage:  # the course itself changed: stop, the TA must restore it, then rerun
                     raise

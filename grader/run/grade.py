@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 import tempfile
 import time
@@ -78,6 +79,20 @@ def fill_course_cache(assignment: Assignment, folder: Path, gpu: str | None) -> 
     return CourseCache(folder)
 
 
+def student_cache_folder(root: Path, student: str) -> Path | None:
+    """A folder under ``root`` for one submission's own compiled code, kept across its gradings
+    (grade-all: its correctness worker compiles the module, its speed worker loads it; see
+    worker/numba_cache.py). Each worker sees its own submission's folder alone, so only fully
+    isolated workers get one; None there, or with PARLAB_NUMBA_CACHE=off."""
+    try:
+        isolation = require()
+    except IsolationUnavailable:
+        return None
+    if not isolation.full or _numba_cache_off():
+        return None
+    return _worker_folder(root / hashlib.sha256(student.encode()).hexdigest()[:24], isolation)
+
+
 def grade_submission(
     assignment: Assignment,
     submission: Path,
@@ -86,12 +101,13 @@ def grade_submission(
     gpu: str | None = None,
     select: list[str] | None = None,
     course_cache: CourseCache | None = None,
+    student_cache: Path | None = None,
 ) -> GradeReport:
     """Run the public tests (and, with ``hidden``, the hidden ones) against ``submission``.
 
     A broken submission never raises: its tests are recorded as errors with a message. Only
     problems of the course itself (no hidden tests, a broken test file) raise `GradingError`.
-    ``course_cache``: see `CourseCache` (hidden runs only).
+    ``course_cache``: see `CourseCache`; ``student_cache``: see `student_cache_folder` (hidden runs only).
     """
     started = time.monotonic()
     submission = Path(submission).resolve()
@@ -110,7 +126,17 @@ def grade_submission(
         run = WorkerRun()
         for lines, with_solution in _worker_runs(assignment, select, hidden):
             part = _run_watched(
-                assignment, folder, public, hidden_tests, backend, machine.cores, lines, isolation, with_solution, course_cache
+                assignment,
+                folder,
+                public,
+                hidden_tests,
+                backend,
+                machine.cores,
+                lines,
+                isolation,
+                with_solution,
+                course_cache,
+                student_cache,
             )
             run = run.merged(part)
         records, withheld = _withhold_secrets(assignment, [run.records[n] for n in run.expected], public)
@@ -200,6 +226,7 @@ def _run_watched(
     isolation: Isolation,
     with_solution: bool,
     course_cache: CourseCache | None = None,
+    student_cache: Path | None = None,
 ) -> WorkerRun:
     """Run the worker(s); the course on disk must be the same afterwards, or nothing is kept."""
     solution = assignment.solution_dir if with_solution else None  # timed alongside, as a reference for the speedup
@@ -210,6 +237,7 @@ def _run_watched(
     read_only = False
     if hidden and course_cache is not None and with_solution and isolation.full and course_cache.folder.is_dir():
         cache, read_only = course_cache.folder.resolve(), not course_cache.fill
+    own = student_cache.resolve() if hidden and student_cache is not None and isolation.full and student_cache.is_dir() else None
     try:
         run = run_worker(
             assignment.folder,
@@ -217,8 +245,8 @@ def _run_watched(
             public,
             hidden_tests,
             module=assignment.spec.module,
-            env_extra=worker_environment(backend, cores, numba_cache=cache, read_only=read_only),
-            writable=[cache] if cache and not read_only else [],
+            env_extra=worker_environment(backend, cores, numba_cache=cache, read_only=read_only, student_cache=own),
+            writable=[p for p in (None if read_only else cache, own) if p is not None],
             readable=[cache] if read_only else [],
             select=select,
             test_timeout=assignment.spec.test_timeout,

@@ -14,6 +14,11 @@ another grading loads (the course's serial baseline, say), so graded runs either
 in grade-all's speed phase, read a cache of course code only (`READ_ONLY_ENV`): the parent fills it
 by grading the staff solution first, then binds it read-only into each submission's worker, which
 caches the course's modules (serial references, solution, probes) from it and never the student's.
+The student's own module has a folder of its own there (`STUDENT_ENV`): one per submission, written
+by that submission's correctness worker and read by its speed worker, so the speed phase loads the
+student's compiled code instead of compiling it again (~1.3 s for a `parallel=True` function). Only
+functions of the student's module file look there: whatever a submission leaves in its folder is
+loaded, if at all, as its own code, by its own grading. The course's functions never look there.
 The locator is numba's documented hook, ``NUMBA_CACHE_LOCATOR_CLASSES``.
 
 numba refuses to cache a function that calls ``numba.get_num_threads()`` ("uses dynamic globals":
@@ -34,6 +39,9 @@ from numba.core.caching import _CacheLocator
 
 from ..core.devices import NUMBA_CACHE_ENV as CACHE_ENV
 from ..core.devices import NUMBA_CACHE_READ_ONLY_ENV as READ_ONLY_ENV
+from ..core.devices import STUDENT_NUMBA_CACHE_ENV as STUDENT_ENV
+
+_student_files: set[str] = set()  # source files whose functions cache under STUDENT_ENV (`cache_functions`)
 
 
 def _digest(path: str) -> str:
@@ -61,12 +69,13 @@ class ContentLocator(_CacheLocator):
 
     @classmethod
     def from_function(cls, py_func: Any, py_file: str) -> ContentLocator | None:
-        root = os.environ.get(CACHE_ENV)
+        student = os.path.realpath(py_file) in _student_files
+        root = os.environ.get(STUDENT_ENV if student else CACHE_ENV)
         if not root or not os.path.isfile(py_file):
             return None
         try:
             locator = cls(py_func, _digest(py_file), root, py_file)
-            if read_only():
+            if read_only() and not student:
                 return locator if os.path.isdir(locator.get_cache_path()) else None
             locator.ensure_cache_path()
         except OSError:
@@ -75,12 +84,12 @@ class ContentLocator(_CacheLocator):
 
 
 def enabled() -> bool:
-    return bool(os.environ.get(CACHE_ENV))
+    return bool(os.environ.get(CACHE_ENV) or os.environ.get(STUDENT_ENV))
 
 
 def read_only() -> bool:
     """The cache holds the course's compiled code, bound read-only (grade-all): load from it, never save."""
-    return enabled() and os.environ.get(READ_ONLY_ENV) == "1"
+    return bool(os.environ.get(CACHE_ENV)) and os.environ.get(READ_ONLY_ENV) == "1"
 
 
 def cacheable_thread_count() -> None:
@@ -118,10 +127,16 @@ def cacheable_thread_count() -> None:
 def cache_functions(module: ModuleType, course: bool = True) -> int:
     """Turn on numba's cache for every CPU-compiled function of ``module``. Returns how many.
 
-    A read-only cache serves course code alone (``course``): a student's function compiles afresh.
-    What it lacks (another signature, another CPU) is compiled as usual and not saved."""
-    if not enabled() or (read_only() and not course):
+    A read-only cache serves course code alone (``course``): a student's function compiles afresh,
+    or caches in the submission's own folder where the grader gives one (`STUDENT_ENV`). What the
+    cache lacks (another signature, another CPU) is compiled as usual and saved where it can be."""
+    if course and not os.environ.get(CACHE_ENV):
         return 0
+    if not course:
+        if os.environ.get(STUDENT_ENV) and getattr(module, "__file__", None):
+            _student_files.add(os.path.realpath(module.__file__))
+        elif read_only() or not os.environ.get(CACHE_ENV):
+            return 0
     from numba.core.registry import CPUDispatcher
 
     count = 0
@@ -129,22 +144,22 @@ def cache_functions(module: ModuleType, course: bool = True) -> int:
         if isinstance(value, CPUDispatcher) and getattr(value, "__module__", None) == module.__name__:
             try:
                 value.enable_caching()
-                if read_only():
-                    _never_save(value._cache)
+                _save_if_possible(value._cache)
                 count += 1
             except RuntimeError:  # no locator for its file: it compiles as usual
                 continue
     return count
 
 
-def _never_save(cache: Any) -> None:
-    """numba saves whatever it compiled on a miss and raises when the folder is read-only."""
+def _save_if_possible(cache: Any) -> None:
+    """numba saves whatever it compiled on a miss and raises when the folder is read-only (the
+    course's, or a submission's in its speed worker): then the compile serves this grading alone."""
     save = cache.save_overload
 
     def save_if_possible(sig: Any, data: Any) -> None:
         try:
             save(sig, data)
         except OSError:
-            pass  # a read-only course cache: this compile serves this grading alone
+            pass  # a read-only cache
 
     cache.save_overload = save_if_possible

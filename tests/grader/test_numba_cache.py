@@ -150,3 +150,46 @@ def test_grade_all_course_cache_is_read_only_and_only_where_the_solution_is(tmp_
     assert "refused" in messages["fourier.performance"] and "Read-only file system" in messages["fourier.performance"], messages
     assert "refused /no-cache-here" in messages["amdahl.correctness"], messages
     assert _files(cache.folder) == compiled
+
+
+def test_grade_all_student_cache_carries_a_submissions_own_code_from_correctness_to_speed(tmp_path):
+    """The student's compiled module goes from its correctness worker to its speed worker through a
+    folder of its own: the speed worker compiles nothing again, the folder holds the student's module
+    alone (never course code), and no other submission's worker can see it."""
+    import hashlib
+
+    from grader.core.course import Course
+    from grader.run.grade import fill_course_cache, grade_submission, student_cache_folder
+    from grader.run.isolation import detect
+
+    if not detect().full:
+        pytest.skip(f"needs full isolation (each worker sees its own folder alone): {detect().why}")
+    a1 = Course(ROOT).resolve("a1")
+    course = fill_course_cache(a1, tmp_path / "numba", "none")
+    root = tmp_path / "submissions"
+    alice, bob = student_cache_folder(root, "alice"), student_cache_folder(root, "bob")
+    assert alice is not None and bob is not None and alice != bob
+    sub = tmp_path / "alice"
+    sub.mkdir()
+    shutil.copyfile(ROOT / "solutions" / "a1_speedup" / "speedup.py", sub / "speedup.py")
+    grade_submission(a1, sub, hidden=True, gpu="none", select=["*.*.correctness"], student_cache=alice)
+    compiled = _files(alice)
+    digest = hashlib.sha256((sub / "speedup.py").read_bytes()).hexdigest()[:24]
+    assert any("fourier_cpu" in f and f.endswith(".nbi") for f in compiled), compiled
+    assert all(f.startswith(digest + "/") for f in compiled), compiled  # the student's module and nothing else
+    speed = ["fourier.cpu.performance"]
+    report = grade_submission(a1, sub, hidden=True, gpu="none", select=speed, course_cache=course, student_cache=alice)
+    assert [t.status.value for t in report.tests if t.kind == "performance"] == ["passed"], report.tests
+    assert _files(alice) == compiled  # loaded: a compile would have saved a new entry, as here:
+    empty = student_cache_folder(root, "carol")
+    grade_submission(a1, sub, hidden=True, gpu="none", select=speed, course_cache=course, student_cache=empty)
+    assert any("fourier_cpu" in f for f in _files(empty)), _files(empty)
+
+    mallory = tmp_path / "mallory"
+    mallory.mkdir()
+    snoop = PLANTER.replace("_mounts or", f"[{str(bob)!r}] or")  # another submission's folder, by its path
+    (mallory / "speedup.py").write_text((ROOT / "solutions" / "a1_speedup" / "speedup.py").read_text() + snoop)
+    mine = student_cache_folder(root, "mallory")
+    report = grade_submission(a1, mallory, hidden=True, gpu="none", select=["amdahl"], student_cache=mine)
+    assert all(f"refused {bob}" in t.message for t in report.tests), [t.message for t in report.tests]
+    assert not _files(bob)
