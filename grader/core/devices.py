@@ -125,7 +125,7 @@ def describe_machine(backend: Backend, gpu_name: str = "") -> Machine:
 
 NUMBA_CACHE_ENV = "PARLAB_NUMBA_CACHE"  # `grader test`'s numba cache folder ("off": none); see worker/numba_cache.py
 NUMBA_CACHE_LOCATOR = "grader.worker.numba_cache.ContentLocator"
-NUMBA_CACHE_READ_ONLY_ENV = "PARLAB_NUMBA_CACHE_READ_ONLY"  # "1": the course's compiled code, read only (grade-all)
+NUMBA_CACHE_COURSE_ENV = "PARLAB_NUMBA_CACHE_COURSE"  # the cache holds course code alone (grade-all): "fill" it, or "read" it
 STUDENT_NUMBA_CACHE_ENV = "PARLAB_STUDENT_NUMBA_CACHE"  # one submission's own compiled code, across its phases (grade-all)
 TIMING_ENV = "PARLAB_TIMING"  # for the grader's own tests and benchmarks: "quick", "off" or "minimum"
 
@@ -152,10 +152,14 @@ def timing_off() -> bool:
 
 
 def worker_environment(
-    backend: Backend, cores: int, numba_cache: Path | None = None, read_only: bool = False, student_cache: Path | None = None
+    backend: Backend,
+    cores: int,
+    numba_cache: Path | None = None,
+    course: Literal["fill", "read"] | None = None,
+    student_cache: Path | None = None,
 ) -> dict[str, str]:
     """Environment variables that make the worker see exactly this machine (and the folders of numba's
-    cache: `grader test`'s, or, ``read_only``, grade-all's compiled course code; ``student_cache``,
+    cache: `grader test`'s, or, with ``course``, grade-all's compiled course code; ``student_cache``,
     the submission's own compiled code)."""
     env = {
         BACKEND_ENV: backend,
@@ -170,8 +174,8 @@ def worker_environment(
     if numba_cache is not None:
         env[NUMBA_CACHE_ENV] = str(numba_cache)
         env["NUMBA_CACHE_LOCATOR_CLASSES"] = NUMBA_CACHE_LOCATOR
-        if read_only:
-            env[NUMBA_CACHE_READ_ONLY_ENV] = "1"
+        if course is not None:
+            env[NUMBA_CACHE_COURSE_ENV] = course
     if student_cache is not None:
         env[STUDENT_NUMBA_CACHE_ENV] = str(student_cache)
         env["NUMBA_CACHE_LOCATOR_CLASSES"] = NUMBA_CACHE_LOCATOR

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 
 from ..core.course import GRADER_PACKAGE, Assignment
 from ..core.devices import NUMBA_CACHE_ENV, TIMING_ENV, choose_backend, describe_machine, timing_mode, worker_environment
@@ -234,9 +235,10 @@ def _run_watched(
     watched = [assignment.folder, assignment.hidden_dir, assignment.solution_dir, GRADER_PACKAGE]
     before = course_fingerprint(watched)
     cache = None if hidden else _numba_cache(isolation)
-    read_only = False
+    course: Literal["fill", "read"] | None = None
     if hidden and course_cache is not None and with_solution and isolation.full and course_cache.folder.is_dir():
-        cache, read_only = course_cache.folder.resolve(), not course_cache.fill
+        cache, course = course_cache.folder.resolve(), "fill" if course_cache.fill else "read"
+    read_only = course == "read"
     own = student_cache.resolve() if hidden and student_cache is not None and isolation.full and student_cache.is_dir() else None
     try:
         run = run_worker(
@@ -245,7 +247,7 @@ def _run_watched(
             public,
             hidden_tests,
             module=assignment.spec.module,
-            env_extra=worker_environment(backend, cores, numba_cache=cache, read_only=read_only, student_cache=own),
+            env_extra=worker_environment(backend, cores, numba_cache=cache, course=course, student_cache=own),
             writable=[p for p in (None if read_only else cache, own) if p is not None],
             readable=[cache] if read_only else [],
             select=select,

@@ -11,7 +11,7 @@ file's *contents*: a copy of an unchanged file hits, an edited file misses.
 `grader test` uses it read-write (the parent sets `CACHE_ENV` and binds the folder into the
 sandbox). A cache shared between *gradings* would let one submission plant machine code that
 another grading loads (the course's serial baseline, say), so graded runs either compile afresh or,
-in grade-all's speed phase, read a cache of course code only (`READ_ONLY_ENV`): the parent fills it
+in grade-all's speed phase, read a cache of course code only (`COURSE_ENV`): the parent fills it
 by grading the staff solution first, then binds it read-only into each submission's worker, which
 caches the course's modules (serial references, solution, probes) from it and never the student's.
 The student's own module has a folder of its own there (`STUDENT_ENV`): one per submission, written
@@ -37,8 +37,8 @@ from typing import Any
 
 from numba.core.caching import _CacheLocator
 
+from ..core.devices import NUMBA_CACHE_COURSE_ENV as COURSE_ENV
 from ..core.devices import NUMBA_CACHE_ENV as CACHE_ENV
-from ..core.devices import NUMBA_CACHE_READ_ONLY_ENV as READ_ONLY_ENV
 from ..core.devices import STUDENT_NUMBA_CACHE_ENV as STUDENT_ENV
 
 _student_files: set[str] = set()  # source files whose functions cache under STUDENT_ENV (`cache_functions`)
@@ -87,9 +87,14 @@ def enabled() -> bool:
     return bool(os.environ.get(CACHE_ENV) or os.environ.get(STUDENT_ENV))
 
 
+def course_only() -> bool:
+    """The cache is grade-all's, of the course's code alone: the student's module never goes in it."""
+    return bool(os.environ.get(CACHE_ENV)) and os.environ.get(COURSE_ENV) in ("fill", "read")
+
+
 def read_only() -> bool:
-    """The cache holds the course's compiled code, bound read-only (grade-all): load from it, never save."""
-    return bool(os.environ.get(CACHE_ENV)) and os.environ.get(READ_ONLY_ENV) == "1"
+    """The course's cache, bound read-only (grade-all's speed workers): load from it, never save."""
+    return course_only() and os.environ.get(COURSE_ENV) == "read"
 
 
 def cacheable_thread_count() -> None:
@@ -127,7 +132,7 @@ def cacheable_thread_count() -> None:
 def cache_functions(module: ModuleType, course: bool = True) -> int:
     """Turn on numba's cache for every CPU-compiled function of ``module``. Returns how many.
 
-    A read-only cache serves course code alone (``course``): a student's function compiles afresh,
+    grade-all's cache serves course code alone (``course``): a student's function compiles afresh,
     or caches in the submission's own folder where the grader gives one (`STUDENT_ENV`). What the
     cache lacks (another signature, another CPU) is compiled as usual and saved where it can be."""
     if course and not os.environ.get(CACHE_ENV):
@@ -135,7 +140,7 @@ def cache_functions(module: ModuleType, course: bool = True) -> int:
     if not course:
         if os.environ.get(STUDENT_ENV) and getattr(module, "__file__", None):
             _student_files.add(os.path.realpath(module.__file__))
-        elif read_only() or not os.environ.get(CACHE_ENV):
+        elif course_only() or not os.environ.get(CACHE_ENV):
             return 0
     from numba.core.registry import CPUDispatcher
 

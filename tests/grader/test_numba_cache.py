@@ -142,6 +142,9 @@ def test_grade_all_course_cache_is_read_only_and_only_where_the_solution_is(tmp_
     compiled = _files(cache.folder)
     for name in ("calibration._compute_serial", "speedup.fourier_serial", "speedup.fourier_cpu"):
         assert any(name in f and f.endswith(".nbi") for f in compiled), (name, sorted(compiled))
+    # The staff solution graded as the submission fills it: its module loads as the solution's, not the student's
+    machine_code = b"".join(p.read_bytes() for p in cache.folder.rglob("*.nbc"))
+    assert b"parlab_solution_speedup" in machine_code and b"parlab_submission_speedup" not in machine_code
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "speedup.py").write_text((ROOT / "solutions" / "a1_speedup" / "speedup.py").read_text() + PLANTER)
