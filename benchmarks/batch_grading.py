@@ -7,8 +7,9 @@ error, late; every 25th repository is missing. Prints wall time per phase, cost 
 and what the second run (everything cached) costs. Target: 100 submissions ≤ 30 min on 2 cores,
 second run ≤ 1 min. Run it on an otherwise idle machine: the speed phase times real code.
 With PARLAB_NUMBA_CACHE=off, grade-all compiles the course's code in every speed worker instead of
-once (its course cache), for a same-hour comparison. With --cluster the gradings run on Dask workers (`local`: worker processes on this machine, for
-the overhead against the local pool on the same cores).
+once (its course cache), for a same-hour comparison. With --cluster the gradings run on Dask
+workers (`local`: worker processes on this machine, for the overhead against the local pool on the
+same cores).
 """
 
 from __future__ import annotations

@@ -80,16 +80,14 @@ def main() -> int:
                     verdicts = Counter(f"{t.status.value}" for tests in gradings for t in tests)
                     rows.append((a.id, label, rule, seconds, rounds, verdicts))
     print()
-    print(
-        "| assignment | submission | rule | speed lines, s per grading (min / median / max) | rounds per line (min / median / max) | verdicts |"
-    )
+    spread = "(min / median / max)"
+    print(f"| assignment | submission | rule | speed lines, s per grading {spread} | rounds per line {spread} | verdicts |")
     print("|---|---|---|---|---|---|")
     for ident, label, rule, seconds, rounds, verdicts in rows:
         r = f"{min(rounds)} / {statistics.median(rounds):g} / {max(rounds)}" if rounds else "–"
         v = ", ".join(f"{n} {k}" for k, n in sorted(verdicts.items()))
-        print(
-            f"| {ident} | {label} | {rule} | {min(seconds):.1f} / {statistics.median(seconds):.1f} / {max(seconds):.1f} | {r} | {v} |"
-        )
+        s = f"{min(seconds):.1f} / {statistics.median(seconds):.1f} / {max(seconds):.1f}"
+        print(f"| {ident} | {label} | {rule} | {s} | {r} | {v} |")
     print(f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end")
     return 0
 

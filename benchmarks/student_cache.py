@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PARLAB_TIMING", "quick")
+SPEED = ["*.*.performance"]
 
 from grader.core.course import Course  # noqa: E402
 from grader.run.grade import fill_course_cache, grade_submission, student_cache_folder  # noqa: E402
@@ -50,7 +51,7 @@ def main() -> int:
             for label, folder in (("with the submission's cache", own), ("without", None)):
                 t0 = time.perf_counter()
                 grade_submission(
-                    assignment, sub, hidden=True, gpu="none", select=["*.*.performance"], course_cache=course, student_cache=folder
+                    assignment, sub, hidden=True, gpu="none", select=SPEED, course_cache=course, student_cache=folder
                 )
                 seconds[label].append(time.perf_counter() - t0)
     print(f"{assignment.id}, speed phase of one submission (PARLAB_TIMING={os.environ['PARLAB_TIMING']}), {args.pairs} pairs:")
