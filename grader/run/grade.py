@@ -69,11 +69,7 @@ def fill_course_cache(assignment: Assignment, folder: Path, gpu: str | None) -> 
     solution and the machine probes instead of compiling them (~2 s a grading). None where workers
     are not fully isolated (a cache they could write to is one grading planting code for the next)
     or with PARLAB_NUMBA_CACHE=off."""
-    try:
-        isolation = require()
-    except IsolationUnavailable:
-        return None
-    if not isolation.full or _numba_cache_off() or _worker_folder(folder, isolation) is None:
+    if _graded_cache_folder(folder) is None:
         return None
     fill = CourseCache(folder, fill=True)
     grade_submission(assignment, assignment.solution_dir, hidden=True, gpu=gpu, select=["*.*.performance"], course_cache=fill)
@@ -85,13 +81,19 @@ def student_cache_folder(root: Path, student: str) -> Path | None:
     (grade-all: its correctness worker compiles the module, its speed worker loads it; see
     worker/numba_cache.py). Each worker sees its own submission's folder alone, so only fully
     isolated workers get one; None there, or with PARLAB_NUMBA_CACHE=off."""
+    return _graded_cache_folder(root / hashlib.sha256(student.encode()).hexdigest()[:24])
+
+
+def _graded_cache_folder(folder: Path) -> Path | None:
+    """``folder`` made for compiled code that graded workers share through a bind, or None: only
+    fully isolated workers (the bind is all they see of it), never with PARLAB_NUMBA_CACHE=off."""
     try:
         isolation = require()
     except IsolationUnavailable:
         return None
     if not isolation.full or _numba_cache_off():
         return None
-    return _worker_folder(root / hashlib.sha256(student.encode()).hexdigest()[:24], isolation)
+    return _worker_folder(folder, isolation)
 
 
 def grade_submission(

@@ -158,7 +158,7 @@ def cache_functions(module: ModuleType, course: bool = True) -> int:
 
 def _save_if_possible(cache: Any) -> None:
     """numba saves whatever it compiled on a miss and raises when the folder is read-only (the
-    course's, or a submission's in its speed worker): then the compile serves this grading alone."""
+    course's, in grade-all's speed workers): then the compile serves this grading alone."""
     save = cache.save_overload
 
     def save_if_possible(sig: Any, data: Any) -> None:
