@@ -20,6 +20,8 @@ The rule for a CPU part with c usable cores (capped at the spec's max_cores):
   is *deferred* (on a noisy VM a program that is 90 % serial measured 1.50× (1.14–1.87) from
   parallelism, full credit by its median, while the reference solution measured 1.31× to 1.49×:
   benchmarks/README.md, "Constants"). A narrow interval at the boundary is scored by its median.
+- rounds during which the VM's host took the CPUs are set aside (`timing.STEAL_LIMIT`); too few
+  undisturbed ones defer the line.
 - when to stop timing: after the minimum rounds, once the interval settles it (`clear_enough`);
   from the 8th round, earlier, when all rounds but one give the medians' verdict alone (`settled`).
 
@@ -41,7 +43,7 @@ from dataclasses import dataclass
 from typing import Literal, Sequence
 
 from ..core.spec import PerformanceSpec
-from .timing import Measurement
+from .timing import HOST_STEAL, Measurement
 
 MIN_CAPACITY_SHARE = 0.4  # 1.4x on 2 cores, 2.2x on 4: below that, defer (why: benchmarks/README.md, "Constants")
 REFERENCE_SLACK = 1.2
@@ -117,8 +119,24 @@ def _why_low(m: Measurement, floor: float) -> str:
     return ""
 
 
+def _host_took_the_cpus(m: Measurement) -> Decision:
+    """Too few rounds the VM's host left alone: nothing here is a measurement of the code."""
+    kept = len(m.rounds)
+    share = f"{m.host_steal:.0%} of" if m.host_steal is not None else "part of"
+    measured = f" (the {kept} undisturbed rounds measured {_range(m)})" if kept >= 2 else ""
+    return Decision(
+        "deferred",
+        0.0,
+        f"this virtual machine's host took {share} its CPU time while your code was timed: {m.set_aside} of "
+        f"{kept + m.set_aside} rounds were disturbed and set aside, too few undisturbed ones were left to "
+        f"judge{measured}; rerun on a quieter machine",
+    )
+
+
 def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
     """Score a CPU speedup measurement (see the module docstring for the rule)."""
+    if m.stop_reason == HOST_STEAL:
+        return _host_took_the_cpus(m)
     c = min(cores, perf.max_cores)
     if m.background_cpu > BACKGROUND_CPU_LIMIT:
         return Decision(
@@ -253,6 +271,8 @@ def _too_noisy(m: Measurement, rule: SpeedupTarget, capacity: float | None = Non
 
 def decide_fixed(perf: PerformanceSpec, m: Measurement) -> Decision:
     """Score against the spec's fixed target (GPU parts); deferred when the interval cannot tell."""
+    if m.stop_reason == HOST_STEAL:
+        return _host_took_the_cpus(m)
     rule = core_target(perf, 1)
     if _undecided(m, rule):
         return _too_noisy(m, rule)

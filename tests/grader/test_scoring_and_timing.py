@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
 import pytest
 
 from grader.core.spec import PerformanceSpec
-from grader.worker import speed_verdict
+from grader.worker import speed_verdict, timing
 from grader.worker.speed_verdict import core_target, decide_cpu, decide_fixed
 from grader.worker.timing import BASELINE_CLAMP, Measurement, Round, WrongAnswerWhileTimed, bootstrap_interval, measure
 
@@ -301,6 +302,57 @@ def test_settled_rounds_stop_between_the_early_and_the_minimum_rounds():
         max_rounds=6,
     )
     assert len(never.rounds) == 6 and never.stop_reason == "max rounds"
+
+
+class Host:
+    """A fake /proc/stat steal count: the rounds (start/end read pairs after the first read) listed
+    in ``takes`` lose 50 ticks each; ``every`` makes every round lose them."""
+
+    def __init__(self, takes=(), every=False):
+        self.calls, self.ticks, self.takes, self.every = 0, 0, set(takes), every
+
+    def __call__(self, cpus):
+        attempt, is_end = divmod(self.calls - 1, 2)
+        if self.calls and is_end and (self.every or attempt in self.takes):
+            self.ticks += 50
+        self.calls += 1
+        return self.ticks
+
+
+def test_rounds_the_host_took_are_set_aside_and_timed_again(monkeypatch):
+    """Ratios of a round the hypervisor interrupted say nothing about the code: they are not counted,
+    the round is timed again, and the report says how many were set aside and how much was taken."""
+    monkeypatch.setattr(timing, "_stolen_ticks", Host(takes={1, 2, 5}))
+    m = measure(_sleeper(0.01), _sleeper(0.005), [1], lambda g, w: None, min_rounds=6, max_rounds=6)
+    assert len(m.rounds) == 6 and m.set_aside == 3 and m.stop_reason == "max rounds"
+    assert m.host_steal > 0.1  # 150 ticks over 9 short rounds
+    assert m.metrics()["set_aside_rounds"] == 3
+    quiet = measure(_sleeper(0.01), _sleeper(0.005), [1], lambda g, w: None, min_rounds=6, max_rounds=6)
+    assert quiet.host_steal is not None and 0 <= quiet.host_steal <= 1  # the kernel's real count, a share of the time
+
+
+def test_a_host_that_takes_every_round_defers_the_line(monkeypatch):
+    """No undisturbed round within twice the time budget: pending, with the reason, never a score."""
+    monkeypatch.setattr(timing, "_stolen_ticks", Host(every=True))
+    t0 = time.perf_counter()
+    m = measure(_sleeper(0.01), _sleeper(0.005), [1], lambda g, w: None, min_rounds=6, max_rounds=6, budget_s=0.3)
+    assert 0.6 <= time.perf_counter() - t0 < 2.0
+    assert m.rounds == () and m.set_aside > 3 and m.stop_reason == timing.HOST_STEAL
+    taken = round(m.host_steal, 3)
+    assert m.metrics() == {"rounds": 0, "stop": timing.HOST_STEAL, "set_aside_rounds": m.set_aside, "host_steal": taken}
+    gpu = PerformanceSpec(points=1, size=1, target=20, floor=4)
+    for d in (decide_cpu(PERF, 2, m), decide_fixed(gpu, m)):
+        assert d.verdict == "deferred" and d.credit == 0.0
+        assert "host took" in d.message and f"{m.set_aside} of {m.set_aside} rounds" in d.message
+
+
+def test_steal_counts_need_more_than_one_tick_and_a_share_of_the_round():
+    assert not timing._host_took(None, 0.5, 2)  # no count kept: nothing is set aside
+    assert not timing._host_took(1, 0.01, 2)  # one tick is the count's resolution, not evidence
+    limit = timing.STEAL_LIMIT * 0.5 * 2 * timing._CLOCK_TICKS
+    assert timing._host_took(int(limit) + 1, 0.5, 2) and not timing._host_took(int(limit), 0.5, 2)
+    ticks = timing._stolen_ticks(frozenset(os.sched_getaffinity(0)))
+    assert isinstance(ticks, int) and ticks >= 0  # Linux keeps the count
 
 
 def test_slowed_baseline_is_clamped_to_its_pre_candidate_time():
