@@ -8,7 +8,9 @@ a run killed at any moment loses at most the gradings in flight and never duplic
 Before the performance phase the staff solution's speed lines are graded once to compile the
 course's own code into a cache every submission's speed worker reads, read-only (`CourseCache`), and
 each submission's speed worker loads the student's code its correctness worker compiled
-(`student_cache_folder`), so the speed phase compiles nothing it already did.
+(`student_cache_folder`), so the speed phase compiles nothing it already did. A module that is the
+released stub or does not parse has nothing to time: its speed lines fail with that reason and
+no worker starts.
 
 Where the worker cannot be isolated from the grader (`isolation.py`: `reduced`), a submission can
 kill grade-all itself. Each grading in flight is marked on disk; a rerun grades the submissions
@@ -36,7 +38,14 @@ from ..core.course import GRADER_PACKAGE, Assignment, SubmissionLayoutError, fin
 from ..core.devices import choose_backend, gpu_exclusive
 from ..core.results import GradeReport, Machine, Status, TestRecord
 from ..run.fingerprints import course_fingerprint
-from ..run.grade import CourseCache, GradingError, fill_course_cache, grade_submission, student_cache_folder
+from ..run.grade import (
+    CourseCache,
+    GradingError,
+    fill_course_cache,
+    grade_submission,
+    module_findings,
+    student_cache_folder,
+)
 from .collect import BatchError, Submission, load_submissions, write_json_atomic
 from .merge import merge_reports
 
@@ -111,7 +120,10 @@ def _grade_phase(
     """Grade one phase (or, given an ``earlier`` report, only its pending ``lines``, merged into it) and cache it."""
     module_folder = find_module_folder(folder / sub.student_id / "repo", assignment)
     select = lines or [PHASES[phase]]
-    if cluster is not None:
+    nothing = nothing_to_time(assignment, module_folder) if phase == "performance" else None
+    if nothing is not None:
+        report = _line_report(assignment, sub, phase, folder, Status.failed, f"not timed: {nothing}")
+    elif cluster is not None:
         report = cluster.grade(assignment, suite, module_folder, select, gpu, phase)
     else:
         report = grade_submission(
@@ -142,10 +154,32 @@ def _died_grading(assignment: Assignment, sub: Submission, phase: str, deaths: i
         "grader (grading ran with reduced isolation). Not graded: look at the code; to try again, delete "
         f"{sub.student_id}/cache/{phase}-*.json and {sub.student_id}/inflight-*.json, then rerun grade-all"
     )
+    flag = f"{sub.student_id} ({phase}): {message}"
+    return _line_report(assignment, sub, phase, folder, Status.error, message, errors=(message,), flags=(flag,))
+
+
+def nothing_to_time(assignment: Assignment, module_folder: Path) -> str | None:
+    """Why a submission's speed lines need no worker: its module is the released stub or does not parse
+    (facts of the file, so every speed test would fail the same way), or None."""
+    findings = module_findings(module_folder / assignment.spec.module_file, assignment.stub_module)
+    return findings[0] if findings else None
+
+
+def _line_report(
+    assignment: Assignment,
+    sub: Submission,
+    phase: str,
+    folder: Path,
+    status: Status,
+    message: str,
+    errors: tuple[str, ...] = (),
+    flags: tuple[str, ...] = (),
+) -> GradeReport:
+    """A phase's report written by grade-all itself, one record per rubric line, each with ``message``."""
     kind = PHASES[phase].rsplit(".", 1)[1]
     tests = tuple(
-        TestRecord(name=f"{task}.{part} {k}", task=task, part=part, kind=k, status=Status.error, score=0.0, max_score=points,
-                   message=message)
+        TestRecord(name=f"{task}.{part} {k}", task=task, part=part, kind=k, status=status, score=0.0, max_score=points,
+                   message=message, nodeid=f"{task}.{part}.{k}")
         for (task, part, k), points in assignment.spec.lines().items()
         if k == kind and points > 0
     )  # fmt: skip
@@ -156,8 +190,8 @@ def _died_grading(assignment: Assignment, sub: Submission, phase: str, deaths: i
         machine=Machine(cores=0, gpu="none"),
         tests=tests,
         visibility="all",
-        errors=(message,),
-        flags=(f"{sub.student_id} ({phase}): {message}",),
+        errors=errors,
+        flags=flags,
         graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
 

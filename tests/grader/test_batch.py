@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from grader.classroom.collect import BatchError, Student, Submission, collect, parse_deadline, read_roster
-from grader.classroom.grade_all import grade_all
+from grader.classroom.grade_all import grade_all, nothing_to_time
 from grader.classroom.policies import LatePolicy, LmsPolicy, PolicyError, load_late_policy, load_lms_policy
 from grader.classroom.records import StudentResult, load_results
 from grader.core.devices import TIMING_ENV
@@ -185,7 +185,7 @@ def test_gradebook_feedback_and_html_from_the_same_records(a1, graded_class, tmp
     export = lms_csv(a1, results)
     lms = list(csv.reader(io.StringIO(export.text)))
     assert lms[0][:3] == ["Student", "ID", "SIS User ID"] and lms[1][0] == "Points Possible" and len(lms) == 2 + 3
-    # No GPU here: every student has pending GPU speed points, so no cell is a grade yet (never a silent zero).
+    # No GPU here: every student who handed in code has pending GPU speed points: no grade in their cell yet.
     pending = {r.submission.student_id for r in results if r.report.deferred_points > 0}
     assert pending and set(export.pending) == pending
     assert all(row[5] == "" for row in lms[2:] if row[2] in pending)
@@ -270,8 +270,15 @@ def test_pending_points_are_named_and_filled_by_one_command(a1, graded_class, tm
     )  # fmt: skip
     said = " ".join(report.stderr.split())
     assert report.returncode == 0 and "pending:" in said and "--gpu cuda" in said, said
+    kinds = graded_class[1]
     lms = list(csv.reader(io.StringIO((subs / "report" / "lms.csv").read_text())))
-    assert all(row[5] == "" for row in lms[2:])  # every student has GPU speed lines pending here
+    # Every student who handed in code has GPU speed lines pending here; the untouched stub has
+    # nothing to time, so its speed lines fail, no worker started, and its total is final.
+    assert {row[2]: row[5] == "" for row in lms[2:]} == {sid: kind != "stub" for sid, kind in kinds.items()}
+    stub = next(r for r in load_results(subs) if kinds[r.submission.student_id] == "stub")
+    speed = [t for t in stub.report.tests if t.kind == "performance"]
+    assert speed and all(t.status is Status.failed for t in speed)
+    assert all(t.message == "not timed: speedup.py is identical to the released stub: nothing was handed in" for t in speed)
     gpu_box = tmp_path / "gpu-box"
     shutil.copytree(subs, gpu_box)
     for cache in gpu_box.glob("*/cache/performance-*.json"):
@@ -291,9 +298,24 @@ def test_pending_points_are_named_and_filled_by_one_command(a1, graded_class, tm
     lms = list(csv.reader(io.StringIO((subs / "report" / "lms.csv").read_text())))
     results = {r.submission.student_id: r for r in load_results(subs)}
     assert {row[2]: float(row[5]) for row in lms[2:]} == {sid: r.final for sid, r in results.items()}
-    for r in results.values():
+    for sid, r in results.items():
         gpu = [t for t in r.report.tests if t.part == "gpu" and t.kind == "performance"]
-        assert gpu and all(t.status is Status.passed and t.provenance["host"] == "gpu-box" for t in gpu)
+        assert gpu and all(t.status is Status.passed and t.provenance["host"] == "gpu-box" for t in gpu) != (kinds[sid] == "stub")
+
+
+def test_only_a_stub_or_a_module_that_does_not_parse_goes_untimed(a1, tmp_path):
+    """The speed phase skips its worker only for facts of the file itself: every speed test of such a
+    module fails the same way. Anything else, a notebook included, is timed."""
+    module = tmp_path / a1.spec.module_file
+    shutil.copyfile(a1.stub_module, module)
+    assert nothing_to_time(a1, tmp_path) == f"{module.name} is identical to the released stub: nothing was handed in"
+    module.write_text(a1.stub_module.read_text() + "\ndef broken(:\n")
+    assert nothing_to_time(a1, tmp_path).startswith(f"{module.name} has a syntax error at line")
+    shutil.copyfile(a1.solution_module, module)
+    assert nothing_to_time(a1, tmp_path) is None
+    module.unlink()
+    (tmp_path / "speedup.ipynb").write_text("{}")
+    assert nothing_to_time(a1, tmp_path) is None
 
 
 def test_overrides_survive_regrading_and_reporting_with_their_audit_trail(a1, graded_class, tmp_path):
