@@ -7,9 +7,10 @@ can change without touching any test.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Sequence
 
-from ..core.devices import TIMING_ENV, quick_timing, timing_mode, timing_off
+from ..core.devices import NUMBA_CACHE_COURSE_ENV, TIMING_ENV, quick_timing, timing_mode, timing_off
 from ..core.spec import PerformanceSpec
 from . import speed_verdict
 from .gpu import GpuContext
@@ -19,6 +20,8 @@ from .timing import Measurement, PinUnavailable, measure, pinned_to_one_core
 
 def _record(grading: Grading, decision: speed_verdict.Decision, m: Measurement, cores: int, perf: PerformanceSpec) -> None:
     grading.metric(**m.metrics(), **decision.metrics(), cores=cores, bound=perf.bound)
+    if FILL_ONLY:
+        defer(FILL_MESSAGE)
     if decision.verdict == "deferred":
         defer(decision.message)
     grading.award(decision.credit, decision.message)
@@ -35,6 +38,12 @@ QUICK = quick_timing()
 OFF = timing_off()
 EARLY_STOP = timing_mode() != "minimum"
 OFF_MESSAGE = f"not timed: speed lines are switched off in this run ({TIMING_ENV}=off, the grader's own tests)"
+# grade-all's course-cache fill grades the staff solution only to compile the course's code
+# (`run.grade.fill_course_cache`): one round calls everything a speed line times, and the line is
+# then pending, never a grade. Set by the parent for that one grading alone.
+FILL_ONLY = os.environ.get(NUMBA_CACHE_COURSE_ENV) == "fill"
+FILL_ROUNDS = {"min_rounds": 1, "max_rounds": 1, "early_rounds": 1}
+FILL_MESSAGE = "not timed: compiled once for the class's course cache (grade-all), one round, never a grade"
 
 
 def _stopping(perf: PerformanceSpec, cores: int) -> dict[str, Any]:
@@ -44,6 +53,8 @@ def _stopping(perf: PerformanceSpec, cores: int) -> dict[str, Any]:
         "decide": lambda m: speed_verdict.clear_enough(perf, cores, m),
         "settled": (lambda m: speed_verdict.settled(perf, cores, m)) if EARLY_STOP else None,
     }
+    if FILL_ONLY:
+        return {**rules, **FILL_ROUNDS}
     return {**rules, **QUICK_ROUNDS} if QUICK else rules
 
 

@@ -131,7 +131,8 @@ def test_grade_all_course_cache_is_read_only_and_only_where_the_solution_is(tmp_
     read-only into each submission's speed worker: a submission can neither plant code in it nor, in
     a correctness worker (which never receives the solution), see it."""
     from grader.core.course import Course
-    from grader.run.grade import fill_course_cache, grade_submission
+    from grader.core.results import Status
+    from grader.run.grade import CourseCache, _graded_cache_folder, fill_course_cache, grade_submission
     from grader.run.isolation import detect
 
     if not detect().full:
@@ -145,6 +146,13 @@ def test_grade_all_course_cache_is_read_only_and_only_where_the_solution_is(tmp_
     # The staff solution graded as the submission fills it: its module loads as the solution's, not the student's
     machine_code = b"".join(p.read_bytes() for p in cache.folder.rglob("*.nbc"))
     assert b"parlab_solution_speedup" in machine_code and b"parlab_submission_speedup" not in machine_code
+    # The fill only compiles: one round, and the line pending, never a grade.
+    fill = grade_submission(
+        a1, a1.solution_dir, hidden=True, gpu="none", select=["fourier.cpu.performance"],
+        course_cache=CourseCache(_graded_cache_folder(tmp_path / "again"), fill=True),
+    )  # fmt: skip
+    assert {(t.status, t.metrics.get("rounds")) for t in fill.tests} == {(Status.deferred, 1)}, fill.tests
+    assert all(t.message.startswith("not timed: compiled once for the class's course cache") for t in fill.tests)
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "speedup.py").write_text((ROOT / "solutions" / "a1_speedup" / "speedup.py").read_text() + PLANTER)
