@@ -88,21 +88,19 @@ def check(got, want):
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
+def time_line(baseline, candidate, inputs, **stopping):
+    """One speed line's measurement as the worker takes it: probe, one-core timing, these stopping rules."""
+    return timing.measure(
+        baseline, candidate, inputs, check, probe=ComputeProbe(), one_core=timing.pinned_to_one_core, **stopping
+    )
+
+
 def round_shares(perf, baseline, candidate, inputs, runs: int) -> None:
     """Per-round ratios by the host's share of the round's CPU time (every round counted)."""
     timing.STEAL_LIMIT = float("inf")
     rows = []
     for _ in range(runs):
-        m = timing.measure(
-            baseline,
-            candidate,
-            inputs,
-            check,
-            probe=ComputeProbe(),
-            one_core=timing.pinned_to_one_core,
-            min_rounds=20,
-            max_rounds=20,
-        )
+        m = time_line(baseline, candidate, inputs, min_rounds=20, max_rounds=20)
         for r in m.rounds:
             steps = r.baseline + r.candidate + r.single_core + r.probe_serial + r.probe_parallel + r.probe_serial_pinned
             rows.append((r.host_ticks / timing._CLOCK_TICKS / (steps * 2), r.baseline_speedup, r.self_speedup, r.capacity))
@@ -140,15 +138,7 @@ def main() -> int:
                 for rule in order:
                     timing.STEAL_LIMIT = RULES[rule]
                     t0 = time.perf_counter()
-                    m = timing.measure(
-                        baseline,
-                        candidate,
-                        inputs,
-                        check,
-                        probe=ComputeProbe(),
-                        one_core=timing.pinned_to_one_core,
-                        **speed._stopping(perf, cores),
-                    )
+                    m = time_line(baseline, candidate, inputs, **speed._stopping(perf, cores))
                     seconds = time.perf_counter() - t0
                     d = speed_verdict.decide_cpu(perf, cores, m)
                     verdict = (
