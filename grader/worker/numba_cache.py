@@ -97,6 +97,11 @@ def read_only() -> bool:
     return course_only() and os.environ.get(COURSE_ENV) == "read"
 
 
+def filling() -> bool:
+    """This worker fills the course's cache (grade-all grades the staff solution once to compile it)."""
+    return course_only() and os.environ.get(COURSE_ENV) == "fill"
+
+
 def cacheable_thread_count() -> None:
     """Have compiled code read the thread count by symbol (cacheable), not by a ctypes address.
 

@@ -7,12 +7,11 @@ can change without touching any test.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Callable, Sequence
 
-from ..core.devices import NUMBA_CACHE_COURSE_ENV, TIMING_ENV, quick_timing, timing_mode, timing_off
+from ..core.devices import TIMING_ENV, quick_timing, timing_mode, timing_off
 from ..core.spec import PerformanceSpec
-from . import speed_verdict
+from . import numba_cache, speed_verdict
 from .gpu import GpuContext
 from .testkit import Grading, assert_array_close, defer
 from .timing import Measurement, PinUnavailable, measure, pinned_to_one_core
@@ -41,7 +40,7 @@ OFF_MESSAGE = f"not timed: speed lines are switched off in this run ({TIMING_ENV
 # grade-all's course-cache fill grades the staff solution only to compile the course's code
 # (`run.grade.fill_course_cache`): one round calls everything a speed line times, and the line is
 # then pending, never a grade. Set by the parent for that one grading alone.
-FILL_ONLY = os.environ.get(NUMBA_CACHE_COURSE_ENV) == "fill"
+FILL_ONLY = numba_cache.filling()
 FILL_ROUNDS = {"min_rounds": 1, "max_rounds": 1, "early_rounds": 1}
 FILL_MESSAGE = "not timed: compiled once for the class's course cache (grade-all), one round, never a grade"
 

@@ -708,7 +708,7 @@ class _Steal:
         self.set_aside_s = 0.0  # their wall seconds
         self.ticks = 0  # over every round, kept or not
         self.wall = 0.0
-        self.counted = _stolen_ticks(cpus) is not None
+        self.counted = False  # the kernel gave a count for some round
         self._t0, self._s0 = 0.0, None
 
     def start(self) -> None:
@@ -720,6 +720,7 @@ class _Steal:
         ticks = None if now is None or self._s0 is None else now - self._s0
         self.wall += wall
         self.ticks += ticks or 0
+        self.counted = self.counted or ticks is not None
         if _host_took(ticks, wall, len(self.cpus)):
             self.set_aside += 1
             self.set_aside_s += wall

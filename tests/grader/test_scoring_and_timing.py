@@ -305,15 +305,15 @@ def test_settled_rounds_stop_between_the_early_and_the_minimum_rounds():
 
 
 class Host:
-    """A fake /proc/stat steal count: the rounds (start/end read pairs after the first read) listed
-    in ``takes`` lose 50 ticks each; ``every`` makes every round lose them."""
+    """A fake /proc/stat steal count: the rounds (start/end read pairs) listed in ``takes`` lose 50
+    ticks each; ``every`` makes every round lose them."""
 
     def __init__(self, takes=(), every=False):
         self.calls, self.ticks, self.takes, self.every = 0, 0, set(takes), every
 
     def __call__(self, cpus):
-        attempt, is_end = divmod(self.calls - 1, 2)
-        if self.calls and is_end and (self.every or attempt in self.takes):
+        attempt, is_end = divmod(self.calls, 2)
+        if is_end and (self.every or attempt in self.takes):
             self.ticks += 50
         self.calls += 1
         return self.ticks
