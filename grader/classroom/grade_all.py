@@ -9,8 +9,8 @@ Before the performance phase the staff solution's speed lines are graded once to
 course's own code into a cache every submission's speed worker reads, read-only (`CourseCache`), and
 each submission's speed worker loads the student's code its correctness worker compiled
 (`student_cache_folder`), so the speed phase compiles nothing it already did. A module that is the
-released stub or does not parse has nothing to time: its speed lines fail with that reason and
-no worker starts.
+released stub or does not parse has nothing to time: its speed lines fail (or, unparsable, error)
+with that reason and no worker starts.
 
 Where the worker cannot be isolated from the grader (`isolation.py`: `reduced`), a submission can
 kill grade-all itself. Each grading in flight is marked on disk; a rerun grades the submissions
@@ -43,6 +43,7 @@ from ..run.grade import (
     GradingError,
     fill_course_cache,
     grade_submission,
+    is_released_stub,
     module_findings,
     student_cache_folder,
 )
@@ -122,7 +123,8 @@ def _grade_phase(
     select = lines or [PHASES[phase]]
     nothing = nothing_to_time(assignment, module_folder) if phase == "performance" else None
     if nothing is not None:
-        report = _line_report(assignment, sub, phase, folder, Status.failed, f"not timed: {nothing}")
+        status, why = nothing
+        report = _line_report(assignment, sub, phase, folder, status, f"not timed: {why}")
     elif cluster is not None:
         report = cluster.grade(assignment, suite, module_folder, select, gpu, phase)
     else:
@@ -158,11 +160,15 @@ def _died_grading(assignment: Assignment, sub: Submission, phase: str, deaths: i
     return _line_report(assignment, sub, phase, folder, Status.error, message, errors=(message,), flags=(flag,))
 
 
-def nothing_to_time(assignment: Assignment, module_folder: Path) -> str | None:
-    """Why a submission's speed lines need no worker: its module is the released stub or does not parse
-    (facts of the file, so every speed test would fail the same way), or None."""
-    findings = module_findings(module_folder / assignment.spec.module_file, assignment.stub_module)
-    return findings[0] if findings else None
+def nothing_to_time(assignment: Assignment, module_folder: Path) -> tuple[Status, str] | None:
+    """Why a submission's speed lines need no worker, with the status a worker would give them: the
+    module is the released stub (its tests fail) or does not parse (they error at import). Facts of
+    the file, so every speed test would end the same way. None for anything else."""
+    module = module_folder / assignment.spec.module_file
+    findings = module_findings(module, assignment.stub_module)
+    if not findings:
+        return None
+    return (Status.failed if is_released_stub(module, assignment.stub_module) else Status.error), findings[0]
 
 
 def _line_report(

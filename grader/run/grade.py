@@ -23,13 +23,21 @@ from .notebook import NotebookError, notebook_for, write_module
 from .sandbox import WorkerError, WorkerRun, run_worker
 
 
+def is_released_stub(module: Path, stub: Path) -> bool:
+    """The student's module is byte for byte the stub the course released."""
+    try:
+        return stub.is_file() and module.read_bytes() == stub.read_bytes()
+    except OSError:
+        return False
+
+
 def module_findings(module: Path, stub: Path) -> list[str]:
     """What a TA should know at a glance: the student's module is the untouched stub, or does not parse."""
     try:
         text = module.read_bytes()
     except OSError:
         return []
-    if stub.is_file() and text == stub.read_bytes():
+    if is_released_stub(module, stub):
         return [f"{module.name} is identical to the released stub: nothing was handed in"]
     try:
         ast.parse(text, filename=module.name)
