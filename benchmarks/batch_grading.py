@@ -4,7 +4,7 @@
 
 The mix (see synthetic_class.py): reference, stub, partly wrong, serial "parallel" code, syntax
 error, late; every 25th repository is missing. Prints wall time per phase, cost per submission,
-and what the second run (everything cached) costs. Target: 100 submissions ≤ 30 min on 2 cores,
+and what the second run (everything cached) costs. Target: 100 submissions ≤ 12 min on 2 cores,
 second run ≤ 1 min. Run it on an otherwise idle machine: the speed phase times real code.
 With PARLAB_NUMBA_CACHE=off, grade-all compiles the course's code in every speed worker instead of
 once (its course cache), for a same-hour comparison. With --cluster the gradings run on Dask
@@ -103,8 +103,8 @@ def main() -> int:
         finals[kinds[r.submission.student_id]] += r.final
     per_kind = Counter(kinds.values())
     print("mean final points by kind: " + ", ".join(f"{k} {finals[k] / per_kind[k]:.1f}" for k in sorted(per_kind)))
-    ok = t_grade <= 30 * 60 and t_second <= 60
-    print(f"\ntarget (≤ 30 min, second run ≤ 1 min): {'met' if ok else 'NOT met'}")
+    ok = t_grade <= 12 * 60 and t_second <= 60
+    print(f"\ntarget (≤ 12 min, second run ≤ 1 min): {'met' if ok else 'NOT met'}")
     return 0
 
 
