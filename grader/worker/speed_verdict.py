@@ -182,14 +182,16 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
                 )
             else:
                 why += ", so more cores have no bandwidth left to use"
+            then = "a machine with more memory bandwidth grades it"  # waiting for a quieter moment rarely helps
         elif c < 2:
-            why = "only 1 usable core"
+            why, then = "only 1 usable core", "a machine with more cores grades it"
         else:
             why = f"{c} usable cores delivered {capacity:.2f}× on the calibration kernel (needs {need:.2f}×)"
+            then = "rerun on a quieter machine"
         return Decision(
             "deferred",
             0.0,
-            f"{why}; a parallel speedup cannot be judged here, rerun on a quieter machine (your code measured {_range(m)})",
+            f"{why}; a parallel speedup cannot be judged here, {then} (your code measured {_range(m)})",
             capacity=capacity,
         )
     target = core_target(perf, capacity).target

@@ -136,6 +136,8 @@ def test_memory_bound_task_defers_when_bandwidth_leaves_no_room():
     # serial baseline moves 24 GB/s (24e9 bytes in 1 s), the parallel probe 27 GB/s: room 1.125x
     d = decide_cpu(perf, 2, measurement([1.05, 1.1], capacity=1.95, bandwidth=27e9, task_bytes=24e9))
     assert d.verdict == "deferred" and "memory-bound" in d.message and "24.0 GB/s, most of the 27.0 GB/s" in d.message
+    # the advice matches the handouts' ("a machine with more bandwidth grades it"), not "rerun on a quieter machine"
+    assert "a machine with more memory bandwidth grades it" in d.message and "quieter" not in d.message
 
 
 def test_extra_traffic_of_the_parallel_algorithm_shrinks_the_bandwidth_room():
