@@ -106,25 +106,21 @@ def _range(m: Measurement) -> str:
     )
 
 
-def _why_low(m: Measurement, floor: float) -> str:
-    """Why a fast program earns little: its speed is serial speed, or its serial part is slow."""
-    if m.self_speedup is None or m.speedup > floor:
+def _why_low(m: Measurement, floor: float, credit: float) -> str:
+    """Why a fast program earns little: its speed is serial speed, or its serial part is slow (at the
+    floor, or holding a partial down: a4's column panels gain 1.9× from 2 cores at 0.5× on one)."""
+    if m.self_speedup is None:
         return ""
-    if m.baseline_speedup > floor and m.self_speedup <= floor:
-        return (
-            f"; your code is as fast on one core ({m.self_speedup:.2f}× from more cores): "
-            "only the speedup from running in parallel earns points"
-        )
-    if m.self_speedup > floor and m.baseline_speedup <= floor:
-        return f"; on one core your code takes {1 / m.single_core_speedup:.2f}× the baseline's time"  # type: ignore[operator]
-    return ""
-
-
-def _behind_on_one_core(m: Measurement) -> str:
-    """Partial credit held down by serial speed, not by parallelism: the code gains from more cores
-    but starts behind the serial loop (a4's column panels: 1.9× from 2 cores, 0.5× on one)."""
+    if m.speedup <= floor:
+        if m.baseline_speedup > floor and m.self_speedup <= floor:
+            return (
+                f"; your code is as fast on one core ({m.self_speedup:.2f}× from more cores): "
+                "only the speedup from running in parallel earns points"
+            )
+        if m.self_speedup > floor and m.baseline_speedup <= floor:
+            return f"; on one core your code takes {1 / m.single_core_speedup:.2f}× the baseline's time"  # type: ignore[operator]
     one, own = m.single_core_speedup, m.self_speedup
-    if one is None or own is None or one >= BEHIND_ON_ONE_CORE or own <= m.speedup:
+    if credit >= 1.0 or one is None or one >= BEHIND_ON_ONE_CORE or own <= m.speedup:
         return ""
     return (
         f"; your code gains {own:.2f}× from more cores, but on one core it takes {1 / one:.2f}× the baseline's "
@@ -238,9 +234,7 @@ def decide_cpu(perf: PerformanceSpec, cores: int, m: Measurement) -> Decision:
         achieved = m.achieved_bandwidth()
         ceiling = m.bandwidth_ceiling
         bw = f"; {achieved / 1e9:.1f} GB/s = {achieved / ceiling:.0%} of the {ceiling / 1e9:.1f} GB/s ceiling"  # type: ignore[operator]
-    why = _why_low(m, fixed.floor)
-    if credit < 1.0 and not why:
-        why = _behind_on_one_core(m)
+    why = _why_low(m, fixed.floor, credit)
     message = f"{_range(m)}, target {target:.2f}× (machine delivers {capacity:.2f}× on {c} cores){bw}{why}"
     if credit < 1.0 and not why:
         message += _what_to_try(m.speedup)

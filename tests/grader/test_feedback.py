@@ -78,6 +78,21 @@ def test_a_speed_line_short_of_its_target_says_what_to_try():
     assert full.credit == 1 and "what to try" not in full.message
 
 
+def test_a_partial_held_down_by_serial_speed_says_so():
+    """a4's column panels on 2026-12-04's VM: 1.9× from 2 cores, but 0.64× the serial loop's speed on
+    one core, so 1.23× over the baseline. The hint names the one-core time, not thread scheduling."""
+    d = decide_cpu(PERF, 2, measurement([1.23] * 8, capacity=1.86, own=[1.92] * 8))
+    assert d.verdict == "scored" and 0.0 < d.credit < 1.0
+    assert "gains 1.92× from more cores, but on one core it takes 1.56× the baseline's time" in d.message
+    assert "fewer, larger pieces" not in d.message
+    # code as fast as the serial loop on one core that gains too little gets the parallelism hint
+    even = decide_cpu(PERF, 2, measurement([1.3] * 8, capacity=1.86, own=[1.3] * 8))
+    assert 0.0 < even.credit < 1.0 and "fewer, larger pieces" in even.message and "on one core it takes" not in even.message
+    # full credit needs no hint, however slow the code is on one core
+    full = decide_cpu(PERF, 2, measurement([1.7] * 8, capacity=1.86, own=[2.4] * 8))
+    assert full.credit == 1.0 and "on one core it takes" not in full.message
+
+
 def test_counters_never_zeroed_are_named_before_any_race():
     with pytest.raises(AssertionError) as garbage:
         assert_counts(np.array([-(2**63), 500], dtype=np.int64), np.array([500, 500], dtype=np.int64))
